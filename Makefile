@@ -1,0 +1,32 @@
+# Two commands a user needs: `make demo` and `make test`. Everything else is for developers.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# llama.cpp compiles from source (PyPI has no wheel): skip what we never use and build portable AVX2 code.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: venv install demo test lint unit clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+venv: $(BIN)/python
+
+install: venv
+	$(BIN)/pip install -q -e ".[test,local]"
+
+lint: install
+	$(BIN)/ruff check jupyter_codegen tests
+	$(BIN)/ruff format --check jupyter_codegen tests
+	$(BIN)/mypy
+
+demo: install
+	$(BIN)/python -m jupyter_codegen.demo
+
+test: install lint
+	$(BIN)/python -m pytest -q -ra
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info tests/artifacts
