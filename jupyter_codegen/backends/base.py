@@ -73,6 +73,9 @@ class ToolSpec:
 
 @dataclass(frozen=True)
 class ModelRequest:
+    #: What the request is for: "code", "repair", "answer", "ui", "chat". Backends may adapt to it
+    #: (the embedded model swaps in its own compact few-shot prompt) without the engine knowing.
+    mode: str
     system: str
     turns: tuple[Turn, ...]
     tools: tuple[ToolSpec, ...] = ()
