@@ -10,6 +10,11 @@ class CodegenError(Exception):
         # One line, always: tracebacks are for bugs, not for user errors.
         super().__init__(" ".join(message.split()))
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the error stays one line, and the cell
+        # still ends in an error so Run All stops here.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class UsageError(CodegenError):
     """Bad flags, unknown subcommands, empty prompts."""

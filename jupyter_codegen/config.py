@@ -1,0 +1,81 @@
+"""User-settable configuration: traitlets (``c.Codegen.model = ...`` in ipython_config.py),
+``%gemini config key=value`` at run time, and environment variables for the model."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from traitlets import Bool, Enum, Float, Int, Unicode
+from traitlets.config import Configurable
+
+from .errors import UsageError
+
+#: The default Gemini model lives here and only here.
+DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
+#: Environment variable that overrides the model when no -m flag is given.
+MODEL_ENV = "JUPYTER_CODEGEN_MODEL"
+
+
+class Codegen(Configurable):
+    """Settings of ``%%gemini``. Every trait can be set in ipython_config.py or with
+    ``%gemini config name=value``."""
+
+    model = Unicode(
+        "",
+        help=f"Model to use (e.g. {DEFAULT_GEMINI_MODEL}, local, local:qwen2.5-coder-1.5b). "
+        f"Empty: ${MODEL_ENV}, else Gemini when a key is set, else the embedded local model.",
+    ).tag(config=True)
+    max_fixes = Int(2, min=0, max=10, help="Repair rounds when generated code raises.").tag(
+        config=True
+    )
+    timeout = Float(
+        60.0, min=0.0, help="Seconds generated code may run before it is stopped (0: no limit)."
+    ).tag(config=True)
+    request_timeout = Float(120.0, min=1.0, help="Seconds to wait for the model's reply.").tag(
+        config=True
+    )
+    policy = Enum(
+        ["strict", "default", "off"], "default", help="Static check applied to generated code."
+    ).tag(config=True)
+    context_chars = Int(
+        6000, min=500, help="Hard bound on the size of the kernel context sent to the model."
+    ).tag(config=True)
+    sample_rows = Bool(True, help="Include up to 3 sample rows of DataFrames in the context.").tag(
+        config=True
+    )
+    max_output_tokens = Int(4096, min=64, help="Longest reply the model may write.").tag(
+        config=True
+    )
+    quiet = Bool(False, help="Hide the code header and status line under prompt cells.").tag(
+        config=True
+    )
+
+    def effective_model(self) -> str:
+        """The configured model: this config's trait, else the environment variable; may be ''."""
+        return self.model or os.environ.get(MODEL_ENV, "").strip()
+
+    def settable(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in sorted(self.trait_names(config=True))}
+
+    def set_from_text(self, assignment: str) -> None:
+        """Apply ``name=value`` from ``%gemini config``; one-line error on a bad name or value."""
+        name, sep, raw = assignment.partition("=")
+        name, raw = name.strip(), raw.strip()
+        names = sorted(self.trait_names(config=True))
+        if not sep or name not in names:
+            raise UsageError(f"Unknown setting '{assignment}'. Settings: {', '.join(names)}.")
+        trait = self.traits()[name]
+        value: Any = raw
+        try:
+            if isinstance(trait, Bool):
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                    raise ValueError(raw)
+                value = raw.lower() in ("true", "1", "yes", "on")
+            elif isinstance(trait, Int):
+                value = int(raw)
+            elif isinstance(trait, Float):
+                value = float(raw)
+            setattr(self, name, value)
+        except Exception as exc:  # traitlets raises TraitError with a multi-line message
+            raise UsageError(f"Bad value for {name}: {raw!r} ({type(exc).__name__}).") from None

@@ -1,0 +1,96 @@
+"""What the prompt cell shows: a live status line, the code header, and the machine-readable
+record (``application/vnd.jupyter-codegen+json``) that frontends and the headless runner read."""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.display import display
+
+from .frontend import MIME_TYPE, GeneratedMeta
+
+
+def _in_kernel(shell: Any) -> bool:
+    return getattr(shell, "kernel", None) is not None
+
+
+class StatusLine:
+    """One line under the prompt cell, updated in place while the model streams.
+
+    Updates are throttled (streams can deliver hundreds of chunks a second); outside a kernel
+    (IPython terminal) only the final line is printed.
+    """
+
+    def __init__(self, shell: Any, enabled: bool = True, min_interval: float = 0.25) -> None:
+        self.enabled = enabled
+        self.live = enabled and _in_kernel(shell)
+        self.min_interval = min_interval
+        self.started = time.monotonic()
+        self._last = 0.0
+        self._handle: Any = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _show(self, text: str) -> None:
+        bundle = {"text/plain": text}
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
+
+    def update(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.live and (force or now - self._last >= self.min_interval):
+            self._last = now
+            self._show(text)
+
+    def done(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.live:
+            self._show(text)
+        else:
+            print(text)
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """The generated code and its provenance, shown once and kept for frontends."""
+
+    code: str
+    meta: GeneratedMeta
+    title: str
+
+
+class CodeHeader:
+    """The compact header with the code under a prompt cell, updated when a fix replaces it."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._handle: Any = None
+        self._shown: CodeRecord | None = None
+
+    def bundle(self, record: CodeRecord) -> dict[str, Any]:
+        data = {"code": record.code, **record.meta.to_json()}
+        if self.quiet:
+            return {MIME_TYPE: data, "text/plain": ""}
+        fence = "````" if "```" in record.code else "```"
+        markdown = (
+            f"<details><summary><b>{html.escape(record.title)}</b></summary>\n\n"
+            f"{fence}python\n{record.code.rstrip()}\n{fence}\n\n</details>"
+        )
+        plain = f"{record.title}\n" + "\n".join("    " + line for line in record.code.splitlines())
+        return {MIME_TYPE: data, "text/markdown": markdown, "text/plain": plain}
+
+    def show(self, record: CodeRecord) -> None:
+        if record == self._shown:
+            return
+        self._shown = record
+        if self._handle is None:
+            self._handle = display(self.bundle(record), raw=True, display_id=True)
+        else:
+            self._handle.update(self.bundle(record), raw=True)

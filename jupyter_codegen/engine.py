@@ -1,0 +1,190 @@
+"""The run/repair loop of a prompt cell: choose code (pinned or generated), check it, hand it to
+the frontend or run it here, repair it when it raises, pin what worked.
+
+Each step is a plain call with a typed value; nothing here reaches back into the magic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
+from .display import CodeHeader, CodeRecord, StatusLine
+from .errors import CodeFailedError, CodegenError, PolicyError
+from .executor import run_code
+from .extract import extract_code
+from .frontend import GeneratedMeta, LinkedCell, Placement
+from .history import HistoryEntry, now_iso
+from .pins import Pin, PinStore, prompt_hash
+from .policy import check
+from .prompting import code_request, pinned_repair_request, repair_request
+from .session import CodegenSession
+
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+@dataclass(frozen=True)
+class PromptJob:
+    """One run of a prompt cell, as the magic parsed it."""
+
+    prompt: str
+    mode: str = "code"
+    model_flag: str = ""
+    regenerate: bool = False
+    run: bool = True
+    max_fixes: int = 2
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: str
+    model: str
+    source: str  # generated | pinned | repaired
+    attempts: int
+    placed: bool  # a frontend took the code and runs it as its own cell
+
+
+def generate(
+    session: CodegenSession, request: ModelRequest, model: str, status: StatusLine, label: str
+) -> tuple[Reply, str]:
+    """Stream one reply with a live status line; return it with the code it contains."""
+    backend = session.backend(model)
+    if backend.kind == "local":
+        session.note_once_local(print)
+    chars = 0
+
+    def on_event(event: BackendEvent, reply: Reply) -> None:
+        nonlocal chars
+        if isinstance(event, TextDelta):
+            chars += len(event.text)
+        tokens = reply.output_tokens or chars // 4
+        spin = _SPINNER[int(status.elapsed() * 8) % len(_SPINNER)]
+        status.update(f"{spin} {model} · {label} · {status.elapsed():.1f} s · {tokens} tokens")
+
+    status.update(f"{_SPINNER[0]} {model} · {label} · waiting for the model", force=True)
+    reply = collect(backend.stream(request), on_event)
+    return reply, extract_code(reply)
+
+
+def _linked_pin(linked: LinkedCell | None, phash: str, job: PromptJob) -> str | None:
+    """The linked generated cell's code, when it is still the answer to this prompt."""
+    if linked is None or job.regenerate:
+        return None
+    return linked.code if (linked.edited or linked.prompt_hash == phash) else None
+
+
+def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
+    """Run a ``%%gemini`` cell end to end. Raises :class:`CodegenError` subclasses (one line)."""
+    shell, config = session.shell, session.config
+    session.just_ran = None  # this prompt cell is "the cell after" any earlier one
+    choice = session.choose_model(job.model_flag)
+    model = choice.model
+    cell_id = session.running_cell_id()
+    linked = session.link.linked_cell(cell_id)
+    phash = prompt_hash(job.prompt, job.mode, job.model_flag)
+    key = PinStore.key(job.prompt, model, job.mode)
+    status = StatusLine(shell, enabled=not job.quiet)
+    header = CodeHeader(job.quiet)
+    context = session.context(job.prompt).render()
+
+    request: ModelRequest | None = None
+    reply_text = ""
+    pinned = _linked_pin(linked, phash, job)
+    if pinned is None and not job.regenerate and (pin := session.pins.get(key)) is not None:
+        pinned = pin.code
+    if pinned is not None:
+        code, source = pinned, "pinned"
+    else:
+        request = code_request(context, job.prompt, max_output_tokens=config.max_output_tokens)
+        reply, code = generate(session, request, model, status, "generating")
+        reply_text, source = reply.text or f"```python\n{code}```", "generated"
+
+    attempts, fixes_left, placed_once = 1, job.max_fixes, False
+    meta = GeneratedMeta(cell_id, phash, model, job.mode, now_iso(), attempts, source)
+
+    def title() -> str:
+        what = {"pinned": "pinned code", "generated": "generated", "repaired": "repaired"}[source]
+        return f"%%gemini · {model} · {what}" + (f" · attempt {attempts}" if attempts > 1 else "")
+
+    def record(status_text: str, final_code: str | None) -> None:
+        session.history.add(
+            HistoryEntry(now_iso(), job.prompt, model, job.mode, source, attempts, status_text,
+                         final_code, cell_id)
+        )
+
+    user_names = session.user_names()
+    while True:
+        meta = replace(meta, attempts=attempts, source=source)
+        header.show(CodeRecord(code, meta, title()))
+        finding = check(code, user_names) if config.policy != "off" else None
+        if finding is not None and finding.kind == "blocked":
+            record("blocked", code)
+            status.done(f"✗ {model} · blocked, nothing ran")
+            raise PolicyError(f"{finding.message()}; the code was not run.")
+        if finding is None:
+            if not placed_once:
+                placed_once = True
+                placement = Placement(
+                    cell_id, code, meta, fresh=source != "pinned",
+                    update_cell_id=linked.cell_id if linked and not linked.edited else None,
+                    supersede_cell_id=linked.cell_id if linked and linked.edited
+                    and pinned is None else None,
+                )
+                if session.frontend.place(placement):
+                    record("placed", code)
+                    status.done(f"✓ {model} · {source} · running in the cell below")
+                    return Outcome(code, model, source, attempts, placed=True)
+            if not job.run:
+                session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+                record("not run", code)
+                status.done(f"✓ {model} · {source} · not run (--no-run)")
+                return Outcome(code, model, source, attempts, placed=False)
+            status.update(f"▶ {model} · running {source} code", force=True)
+            outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=config.timeout)
+            if outcome.ok:
+                break
+            if outcome.interrupted:
+                record("interrupted", code)
+                status.done(f"■ {model} · interrupted")
+                raise CodegenError("Interrupted: the generated code was stopped; your variables "
+                                   "keep the values it had set so far.")
+            if outcome.timed_out:
+                record("timed out", code)
+                status.done(f"■ {model} · stopped at the time limit")
+                raise CodegenError(f"The generated code ran longer than {config.timeout:g} s and "
+                                   "was stopped; raise the limit with %gemini config timeout=N.")
+            error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
+        else:
+            error = error_line = finding.message()
+        if fixes_left == 0:
+            record(f"failed: {error_line[:60]}", code)
+            status.done(f"✗ {model} · still failing after {attempts} attempt(s)")
+            raise CodeFailedError(
+                f"The generated code still fails after {attempts} attempt(s): {error_line}. "
+                "Edit the prompt, or run with --regenerate or --max-fixes N."
+            )
+        print(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
+        fixes_left -= 1
+        attempts += 1
+        context = session.context(job.prompt).render()
+        if request is None:
+            request = pinned_repair_request(context, job.prompt, code, error,
+                                            max_output_tokens=config.max_output_tokens)
+        else:
+            request = repair_request(request, reply_text, error, context, attempts - 1)
+        reply, code = generate(session, request, model, status, f"fixing (attempt {attempts})")
+        reply_text, source = reply.text or f"```python\n{code}```", "repaired"
+
+    meta = replace(meta, attempts=attempts, source=source)
+    header.show(CodeRecord(code, meta, title()))
+    session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
+    if source != "pinned":
+        session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+    session.just_ran = code
+    record("ok", code)
+    status.done(
+        f"✓ {model} · {source}" + (f" after {attempts} attempts" if attempts > 1 else "")
+        + f" · {status.elapsed():.1f} s"
+    )
+    return Outcome(code, model, source, attempts, placed=False)

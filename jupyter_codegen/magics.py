@@ -1,0 +1,119 @@
+"""``%%gemini`` (a prompt) and ``%gemini <subcommand>``: thin methods over the session and engine."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.error import UsageError as IPythonUsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .engine import PromptJob, run_prompt
+from .errors import CodegenError, UsageError
+from .session import CodegenSession
+
+_FLAGS = "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, -q/--quiet"
+
+
+@magics_class
+class GeminiMagics(Magics):
+    def __init__(self, shell: Any, session: CodegenSession) -> None:
+        super().__init__(shell)
+        self.session = session
+        self.subcommands: dict[str, Callable[[list[str]], None]] = {
+            "status": self._status,
+            "context": self._context,
+            "config": self._config,
+            "history": self._history,
+            "functions": self._functions,
+            "help": self._help,
+        }
+
+    @magic_arguments()
+    @argument("-m", "--model", default="", help="Model to use (default: see %%gemini status).")
+    @argument("-r", "--regenerate", action="store_true", help="Ignore pinned code; ask the model.")
+    @argument("-n", "--no-run", action="store_true", help="Write the generated cell, do not run it.")
+    @argument("--max-fixes", type=int, default=None, help="Repair rounds if the code raises.")
+    @argument("-q", "--quiet", action="store_true", help="Hide the code header and status line.")
+    @line_cell_magic
+    def gemini(self, line: str, cell: str | None = None) -> None:
+        """Turn the natural-language cell below into code that runs in this kernel.
+
+        %%gemini [flags]
+        <what you want, in words; name your variables, e.g. `sales`>
+
+        Line form: %gemini status | context | config [name=value] | history | functions | help
+        """
+        if cell is None:
+            return self._subcommand(line)
+        args = self._parse(line)
+        prompt = cell.strip()
+        if not prompt:
+            raise UsageError("Empty prompt: write what you want in the cell below %%gemini.")
+        max_fixes = self.session.config.max_fixes if args.max_fixes is None else args.max_fixes
+        if max_fixes < 0:
+            raise UsageError("--max-fixes must be 0 or more.")
+        job = PromptJob(
+            prompt=prompt,
+            model_flag=args.model,
+            regenerate=args.regenerate,
+            run=not args.no_run,
+            max_fixes=max_fixes,
+            quiet=args.quiet or self.session.config.quiet,
+        )
+        try:
+            run_prompt(self.session, job)
+        except KeyboardInterrupt:
+            raise CodegenError("Interrupted: nothing more was run.") from None
+
+    def _parse(self, line: str) -> Any:
+        try:
+            return parse_argstring(self.gemini, line)
+        except IPythonUsageError as exc:
+            problem = str(exc).splitlines()[-1] if str(exc).strip() else "bad flags"
+            raise UsageError(f"{problem}. Valid flags: {_FLAGS}.") from None
+
+    # --- line magic ------------------------------------------------------------------------
+
+    def _subcommand(self, line: str) -> None:
+        words = shlex.split(line)
+        if not words:
+            return self._help([])
+        handler = self.subcommands.get(words[0])
+        if handler is None:
+            raise UsageError(
+                f"Unknown subcommand '{words[0]}'. Use one of: {', '.join(self.subcommands)}; "
+                "or write a prompt in a %%gemini cell."
+            )
+        handler(words[1:])
+
+    def _status(self, args: list[str]) -> None:
+        from .status import describe_status
+
+        print(describe_status(self.session))
+
+    def _context(self, args: list[str]) -> None:
+        print(self.session.context(" ".join(args)).render())
+
+    def _config(self, args: list[str]) -> None:
+        for assignment in args:
+            self.session.config.set_from_text(assignment)
+        for name, value in self.session.config.settable().items():
+            print(f"{name} = {value!r}")
+
+    def _history(self, args: list[str]) -> None:
+        print(self.session.history.render())
+
+    def _functions(self, args: list[str]) -> None:
+        lines = self.session.functions.describe_for_prompt()
+        print("\n".join(lines) if lines else "No registered functions (see jupyter_codegen.register).")
+
+    def _help(self, args: list[str]) -> None:
+        print(
+            "%%gemini [flags] + a prompt: generate code, run it here, fix it if it fails.\n"
+            f"Flags: {_FLAGS}. Details: %%gemini?\n"
+            "Subcommands: %gemini status | context [prompt] | config [name=value ...] | history "
+            "| functions | help"
+        )

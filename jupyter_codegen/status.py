@@ -1,0 +1,26 @@
+"""``%gemini status``: which model runs, why, and how it is configured (never the key)."""
+
+from __future__ import annotations
+
+from .errors import CodegenError
+from .session import CodegenSession
+
+
+def describe_status(session: CodegenSession) -> str:
+    from .backends import gemini, local
+
+    lines = []
+    try:
+        choice = session.choose_model()
+        lines.append(f"model: {choice.model} ({choice.why})")
+    except CodegenError as exc:
+        lines.append(f"model: none — {exc}")
+    lines.append("gemini key: " + ("set" if gemini.has_credentials() else "not set"))
+    lines.append("offline model: " + local.describe())
+    lines.append("frontend: " + type(session.frontend).__name__)
+    lines.append(f"pins: {session.pins.root}")
+    lines.append(f"generations this kernel: {len(session.history.entries)}")
+    last = next((e for e in reversed(session.history.entries) if e.status != "ok"), None)
+    if last is not None:
+        lines.append(f"last problem: {last.status}")
+    return "\n".join(lines)

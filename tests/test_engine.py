@@ -1,0 +1,215 @@
+"""The %%gemini engine on a real InteractiveShell with the scripted backend."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
+from jupyter_codegen.errors import BackendError, CodeFailedError, NoCodeError, PolicyError, UsageError
+from jupyter_codegen.session import session_for
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
+    sh = InteractiveShell.instance()
+    sh.reset(new_session=False)
+    if hasattr(sh, "_jupyter_codegen_session"):
+        session_for(sh).uninstall()
+        del sh._jupyter_codegen_session
+    sh.run_line_magic("load_ext", "jupyter_codegen")
+    sh.run_line_magic("reload_ext", "jupyter_codegen")
+    session = session_for(sh)
+    session.config.model = "scripted"
+    session.backends["scripted"] = ScriptedBackend()
+    yield sh
+    session.uninstall()
+    del sh._jupyter_codegen_session
+
+
+def backend(sh) -> ScriptedBackend:
+    return session_for(sh).backends["scripted"]  # type: ignore[return-value]
+
+
+def fence(code: str) -> str:
+    return f"Here you go:\n```python\n{code}\n```\n"
+
+
+def gemini(sh, prompt: str, line: str = ""):
+    return sh.run_cell_magic("gemini", line, prompt)
+
+
+def test_generates_and_runs_in_user_namespace(shell, capsys):
+    shell.user_ns["prices"] = [3, 4, 5]
+    backend(shell).push(fence("total = sum(prices)\nprint('total', total)"))
+    gemini(shell, "sum `prices`")
+    assert shell.user_ns["total"] == 12
+    assert "total 12" in capsys.readouterr().out
+    request = backend(shell).requests[0]
+    assert "prices: list, len 3" in request.turns[0].parts[0].text  # context went along
+    assert "sum `prices`" in request.turns[0].parts[0].text
+
+
+@pytest.fixture
+def inserted(shell, monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(shell, "set_next_input", lambda text, replace=False: calls.append(text))
+    return calls
+
+
+def test_set_next_input_once_per_fresh_generation(shell, inserted):
+    backend(shell).push(fence("x = 1"))
+    gemini(shell, "make x")
+    assert inserted[-1] == "x = 1\n"
+    inserted.clear()
+    gemini(shell, "make x")  # pinned: runs, no second insertion
+    assert inserted == []
+
+
+def test_pinned_rerun_makes_no_model_call(shell):
+    backend(shell).push(fence("counter = globals().get('counter', 0) + 1"))
+    gemini(shell, "count")
+    gemini(shell, "count")
+    assert shell.user_ns["counter"] == 2
+    assert len(backend(shell).requests) == 1
+
+
+def test_regenerate_bypasses_pin(shell):
+    backend(shell).push(fence("v = 1"), fence("v = 2"))
+    gemini(shell, "make v")
+    gemini(shell, "make v", "--regenerate")
+    assert shell.user_ns["v"] == 2
+    assert len(backend(shell).requests) == 2
+
+
+def test_runtime_error_then_fix(shell, capsys):
+    backend(shell).push(fence("y = undefined_name + 1"), fence("y = 41 + 1"))
+    gemini(shell, "make y")
+    assert shell.user_ns["y"] == 42
+    out = capsys.readouterr().out
+    assert "attempt 1 failed: NameError" in out
+    repair = backend(shell).requests[1]
+    assert repair.mode == "repair"
+    assert "NameError" in repair.turns[-1].parts[0].text
+    assert repair.turns[1].role == "model"  # the model sees its own previous code
+
+
+def test_syntax_error_then_fix(shell):
+    backend(shell).push(fence("z = (1 +"), fence("z = 3"))
+    gemini(shell, "make z")
+    assert shell.user_ns["z"] == 3
+    assert "SyntaxError" in backend(shell).requests[1].turns[-1].parts[0].text
+
+
+def test_fixes_exhausted_keeps_state(shell):
+    shell.user_ns["keep"] = "me"
+    backend(shell).push(*(fence("1/0") for _ in range(3)))
+    with pytest.raises(CodeFailedError, match="still fails after 3 attempt"):
+        gemini(shell, "divide")
+    assert shell.user_ns["keep"] == "me"
+    assert len(backend(shell).requests) == 3
+
+
+def test_max_fixes_flag(shell):
+    backend(shell).push(fence("1/0"))
+    with pytest.raises(CodeFailedError, match="after 1 attempt"):
+        gemini(shell, "divide", "--max-fixes 0")
+
+
+def test_reply_without_code_runs_nothing(shell):
+    backend(shell).push("I am not able to do that.")
+    with pytest.raises(NoCodeError, match="without code"):
+        gemini(shell, "something")
+    assert session_for(shell).history.entries == []
+
+
+def test_blocked_code_is_shown_not_run(shell, tmp_path):
+    target = tmp_path / "precious"
+    target.mkdir()
+    backend(shell).push(fence(f"import shutil\nshutil.rmtree({str(target)!r})"))
+    with pytest.raises(PolicyError, match="shutil.rmtree"):
+        gemini(shell, "clean up")
+    assert target.exists()
+
+
+def test_literal_rebinding_goes_back_for_repair(shell):
+    shell.user_ns["prices"] = [10, 20]
+    backend(shell).push(fence("prices = [1, 2, 3]\nm = max(prices)"), fence("m = max(prices)"))
+    gemini(shell, "max of prices")
+    assert shell.user_ns["prices"] == [10, 20]
+    assert shell.user_ns["m"] == 20
+    assert "replaces your variable `prices`" in backend(shell).requests[1].turns[-1].parts[0].text
+
+
+def test_backend_error_is_one_line_and_state_intact(shell):
+    shell.user_ns["a"] = 1
+    backend(shell).push(ScriptedReply(error=BackendError("Gemini returned 500 three times.")))
+    with pytest.raises(BackendError):
+        gemini(shell, "x")
+    assert shell.user_ns["a"] == 1
+
+
+def test_interrupt_during_generation(shell):
+    shell.user_ns["a"] = 1
+    backend(shell).push(ScriptedReply(error=KeyboardInterrupt()))
+    with pytest.raises(Exception, match="Interrupted"):
+        gemini(shell, "x")
+    assert shell.user_ns["a"] == 1
+
+
+def test_empty_prompt_and_bad_flags(shell):
+    with pytest.raises(UsageError, match="Empty prompt"):
+        gemini(shell, "   \n ")
+    with pytest.raises(UsageError, match="Valid flags"):
+        gemini(shell, "x", "--bogus")
+    with pytest.raises(UsageError, match="Unknown subcommand 'frobnicate'"):
+        shell.run_line_magic("gemini", "frobnicate")
+    with pytest.raises(UsageError, match="Unknown model 'gpt-9'"):
+        gemini(shell, "x", "-m gpt-9")
+
+
+def test_prompt_with_braces_dollars_and_backticks(shell):
+    backend(shell).push(fence("s = '{}'"))
+    gemini(shell, "make a dict {'a': 1} with $HOME and ```fences``` and {placeholder}")
+    text = backend(shell).requests[0].turns[0].parts[0].text
+    assert "{'a': 1} with $HOME and ```fences``` and {placeholder}" in text
+
+
+def test_no_run_writes_cell_only(shell, inserted):
+    backend(shell).push(fence("ran = True"))
+    gemini(shell, "flag", "--no-run")
+    assert "ran" not in shell.user_ns
+    assert inserted[-1] == "ran = True\n"
+
+
+def test_exactly_once_for_the_cell_straight_after(shell):
+    backend(shell).push(fence("hits = globals().get('hits', 0) + 1"))
+    gemini(shell, "count hits")
+    shell.run_cell("hits = globals().get('hits', 0) + 1\n")  # the inserted cell, Run All
+    assert shell.user_ns["hits"] == 1
+    shell.run_cell("hits = globals().get('hits', 0) + 1\n")  # on its own: an ordinary cell
+    assert shell.user_ns["hits"] == 2
+
+
+def test_config_subcommand(shell, capsys):
+    shell.run_line_magic("gemini", "config max_fixes=1")
+    assert session_for(shell).config.max_fixes == 1
+    with pytest.raises(UsageError, match="Unknown setting"):
+        shell.run_line_magic("gemini", "config nope=1")
+    with pytest.raises(UsageError, match="Bad value for max_fixes"):
+        shell.run_line_magic("gemini", "config max_fixes=many")
+
+
+def test_history_and_context_subcommands(shell, capsys):
+    shell.user_ns["sales_total"] = 5
+    shell.user_ns["api_key"] = "AIzaSyA1234567890abcdefghijklmnopqrstu"
+    shell.run_line_magic("gemini", "context")
+    out = capsys.readouterr().out
+    assert "sales_total: int = 5" in out
+    assert "api_key" not in out and "AIza" not in out
+    backend(shell).push(fence("q = 1"))
+    gemini(shell, "make q")
+    shell.run_line_magic("gemini", "history")
+    assert "make q" in capsys.readouterr().out
