@@ -20,7 +20,25 @@ from .redact import REDACTED, contains_secret, is_secret_name, redact
 
 # Names IPython puts in the user namespace; never user data.
 _IPYTHON_NAMES = frozenset(
-    "In Out get_ipython exit quit open display help _ __ ___ _i _ii _iii _oh _dh _sh".split()
+    [
+        "In",
+        "Out",
+        "get_ipython",
+        "exit",
+        "quit",
+        "open",
+        "display",
+        "help",
+        "_",
+        "__",
+        "___",
+        "_i",
+        "_ii",
+        "_iii",
+        "_oh",
+        "_dh",
+        "_sh",
+    ]
 )
 _MAX_COLUMNS = 40
 _MAX_ITEM_CHARS = 900
@@ -81,7 +99,7 @@ def _safe_repr(value: Any) -> str:
 
 
 def _dtype_list(names: Iterable[Any], dtypes: Iterable[Any]) -> str:
-    pairs = [f"{n} ({d})" for n, d in zip(names, dtypes)]
+    pairs = [f"{n} ({d})" for n, d in zip(names, dtypes, strict=False)]
     extra = len(pairs) - _MAX_COLUMNS
     text = ", ".join(pairs[:_MAX_COLUMNS])
     return text + (f", ... and {extra} more columns" if extra > 0 else "")
@@ -113,7 +131,10 @@ def _describe_frame(name: str, frame: Any, sample_rows: bool) -> str:
 
 
 def _describe_series(name: str, series: Any, sample_rows: bool) -> str:
-    text = f"- {name}: pandas.Series, name={series.name!r}, dtype {series.dtype}, length {len(series):,}"
+    text = (
+        f"- {name}: pandas.Series, name={series.name!r}, dtype {series.dtype}, "
+        f"length {len(series):,}"
+    )
     if sample_rows and len(series):
         text += ", first values " + _safe_repr(series.iloc[:3].tolist())
     return text

@@ -34,6 +34,18 @@ class PromptJob:
     run: bool = True
     max_fixes: int = 2
     quiet: bool = False
+    #: Per-cell overrides; None means "use the session's config".
+    policy: str | None = None
+    timeout: float | None = None
+    confirm: bool = False
+    #: Registered functions offered as: "code" (callables in code), "native" (tool calls), "both".
+    tools: str | None = None
+    #: --answer: most code steps before the model must answer.
+    max_steps: int | None = None
+    #: --answer --sandbox: Gemini's own code execution (on Google's servers, not in the kernel).
+    sandbox: bool = False
+    #: --ui: "code" (ipywidgets code) or "spec" (declarative A2UI, no exec); None: by policy.
+    ui: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +121,17 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
 
     def record(status_text: str, final_code: str | None) -> None:
         session.history.add(
-            HistoryEntry(now_iso(), job.prompt, model, job.mode, source, attempts, status_text,
-                         final_code, cell_id)
+            HistoryEntry(
+                now_iso(),
+                job.prompt,
+                model,
+                job.mode,
+                source,
+                attempts,
+                status_text,
+                final_code,
+                cell_id,
+            )
         )
 
     user_names = session.user_names()
@@ -126,10 +147,14 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
             if not placed_once:
                 placed_once = True
                 placement = Placement(
-                    cell_id, code, meta, fresh=source != "pinned",
+                    cell_id,
+                    code,
+                    meta,
+                    fresh=source != "pinned",
                     update_cell_id=linked.cell_id if linked and not linked.edited else None,
-                    supersede_cell_id=linked.cell_id if linked and linked.edited
-                    and pinned is None else None,
+                    supersede_cell_id=linked.cell_id
+                    if linked and linked.edited and pinned is None
+                    else None,
                 )
                 if session.frontend.place(placement):
                     record("placed", code)
@@ -147,13 +172,17 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
             if outcome.interrupted:
                 record("interrupted", code)
                 status.done(f"■ {model} · interrupted")
-                raise CodegenError("Interrupted: the generated code was stopped; your variables "
-                                   "keep the values it had set so far.")
+                raise CodegenError(
+                    "Interrupted: the generated code was stopped; your variables "
+                    "keep the values it had set so far."
+                )
             if outcome.timed_out:
                 record("timed out", code)
                 status.done(f"■ {model} · stopped at the time limit")
-                raise CodegenError(f"The generated code ran longer than {config.timeout:g} s and "
-                                   "was stopped; raise the limit with %gemini config timeout=N.")
+                raise CodegenError(
+                    f"The generated code ran longer than {config.timeout:g} s and "
+                    "was stopped; raise the limit with %gemini config timeout=N."
+                )
             error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
         else:
             error = error_line = finding.message()
@@ -169,8 +198,9 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
         attempts += 1
         context = session.context(job.prompt).render()
         if request is None:
-            request = pinned_repair_request(context, job.prompt, code, error,
-                                            max_output_tokens=config.max_output_tokens)
+            request = pinned_repair_request(
+                context, job.prompt, code, error, max_output_tokens=config.max_output_tokens
+            )
         else:
             request = repair_request(request, reply_text, error, context, attempts - 1)
         reply, code = generate(session, request, model, status, f"fixing (attempt {attempts})")
@@ -184,7 +214,8 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
     session.just_ran = code
     record("ok", code)
     status.done(
-        f"✓ {model} · {source}" + (f" after {attempts} attempts" if attempts > 1 else "")
+        f"✓ {model} · {source}"
+        + (f" after {attempts} attempts" if attempts > 1 else "")
         + f" · {status.elapsed():.1f} s"
     )
     return Outcome(code, model, source, attempts, placed=False)

@@ -74,14 +74,17 @@ def _traceback_shown(shell: Any, show: bool) -> Iterator[None]:
         del shell.showtraceback  # back to the class's method
 
 
-def run_code(shell: Any, code: str, *, show_traceback: bool = True, timeout: float = 0) -> RunOutcome:
+def run_code(
+    shell: Any, code: str, *, show_traceback: bool = True, timeout: float = 0
+) -> RunOutcome:
     """Run ``code`` as a cell of its own (not stored in history) and report how it ended."""
     with _time_limit(timeout) as fired, _traceback_shown(shell, show_traceback):
         try:
             result = shell.run_cell(code, store_history=False, silent=False)
         except KeyboardInterrupt:  # delivered between statements, outside run_cell's handler
-            return RunOutcome(False, "KeyboardInterrupt", interrupted=not fired.is_set(),
-                              timed_out=fired.is_set())
+            return RunOutcome(
+                False, "KeyboardInterrupt", interrupted=not fired.is_set(), timed_out=fired.is_set()
+            )
     error = result.error_before_exec or result.error_in_exec
     if error is None:
         return RunOutcome(True)

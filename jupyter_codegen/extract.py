@@ -45,7 +45,8 @@ def extract_code(reply: Reply) -> str:
         said = " ".join(reply.text.split())
         said = (said[:120] + "...") if len(said) > 120 else said
         raise NoCodeError(
-            f"The model replied without code, so nothing ran: {said!r}" if said else
-            "The model returned an empty reply, so nothing ran; try rephrasing the prompt."
+            f"The model replied without code, so nothing ran: {said!r}"
+            if said
+            else "The model returned an empty reply, so nothing ran; try rephrasing the prompt."
         )
     return code.rstrip() + "\n"

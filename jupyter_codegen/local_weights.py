@@ -374,13 +374,13 @@ def _check_gguf(path: Path) -> Path:
 
 
 def ensure_weights(
-    name: str | ModelSpec,
+    name: str | ModelSpec | Path,
     cache_dir: Path | str | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """The path of a ready-to-load GGUF file for ``name``, assembling it on first use.
 
-    ``name`` is anything :func:`resolve_model` accepts, or a :class:`ModelSpec`. A local GGUF
+    ``name`` is anything :func:`resolve_model` accepts, or what it returns. A local GGUF
     path is checked (exists, GGUF magic) and returned as is. A known model is assembled from its
     installed parts into ``cache_dir`` (default :func:`default_cache_dir`) once; later calls
     return at the cost of two ``stat`` calls and a tiny stamp read. ``progress(done, total)`` is
@@ -389,7 +389,7 @@ def ensure_weights(
     Raises :class:`BackendError` (one line) for an unknown name, a missing part (naming the pip
     command that fixes it), parts that do not hash to the expected file, or a full disk.
     """
-    resolved = name if isinstance(name, ModelSpec) else resolve_model(name)
+    resolved = resolve_model(name) if isinstance(name, str) else name
     if isinstance(resolved, Path):
         return _check_gguf(resolved)
     spec = resolved

@@ -1,7 +1,8 @@
-"""``%%gemini`` (a prompt) and ``%gemini <subcommand>``: thin methods over the session and engine."""
+"""``%%gemini`` (a prompt) and ``%gemini <subcommand>``: thin methods over session and engine."""
 
 from __future__ import annotations
 
+import importlib
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -10,11 +11,32 @@ from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .engine import PromptJob, run_prompt
+from .engine import PromptJob
 from .errors import CodegenError, UsageError
 from .session import CodegenSession
 
-_FLAGS = "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, -q/--quiet"
+_FLAGS = (
+    "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, -q/--quiet, -a/--answer, "
+    "--max-steps N, --sandbox, --ui [code|spec], --tools code|native|both, "
+    "--policy strict|default|off, --timeout S, --confirm"
+)
+#: Where each mode's runner lives; imported on first use so a plain prompt loads nothing extra.
+_MODE_RUNNERS = {
+    "code": ("jupyter_codegen.engine", "run_prompt"),
+    "answer": ("jupyter_codegen.answer", "run_answer"),
+    "ui": ("jupyter_codegen.ui", "run_ui"),
+}
+
+
+def _runner(mode: str) -> Callable[[CodegenSession, PromptJob], Any]:
+    module, name = _MODE_RUNNERS[mode]
+    try:
+        runner: Callable[[CodegenSession, PromptJob], Any] = getattr(
+            importlib.import_module(module), name
+        )
+        return runner
+    except (ImportError, AttributeError):
+        raise UsageError(f"The {mode} mode is not available in this version.") from None
 
 
 @magics_class
@@ -34,9 +56,45 @@ class GeminiMagics(Magics):
     @magic_arguments()
     @argument("-m", "--model", default="", help="Model to use (default: see %%gemini status).")
     @argument("-r", "--regenerate", action="store_true", help="Ignore pinned code; ask the model.")
-    @argument("-n", "--no-run", action="store_true", help="Write the generated cell, do not run it.")
+    @argument(
+        "-n", "--no-run", action="store_true", help="Write the generated cell, do not run it."
+    )
     @argument("--max-fixes", type=int, default=None, help="Repair rounds if the code raises.")
     @argument("-q", "--quiet", action="store_true", help="Hide the code header and status line.")
+    @argument(
+        "-a",
+        "--answer",
+        action="store_true",
+        help="Compute, then answer in prose with the computed numbers.",
+    )
+    @argument("--max-steps", type=int, default=None, help="--answer: most code steps (default 6).")
+    @argument(
+        "--sandbox",
+        action="store_true",
+        help="--answer with Gemini's code execution on Google's servers (no kernel access).",
+    )
+    @argument(
+        "--ui",
+        nargs="?",
+        const="auto",
+        default=None,
+        choices=["auto", "code", "spec"],
+        help="Build an interactive ipywidgets interface (code, or a declarative spec).",
+    )
+    @argument(
+        "--tools",
+        choices=["code", "native", "both"],
+        default=None,
+        help="How registered functions are offered to the model.",
+    )
+    @argument(
+        "--policy",
+        choices=["strict", "default", "off"],
+        default=None,
+        help="Static check of generated code (default: %%gemini config policy).",
+    )
+    @argument("--timeout", type=float, default=None, help="Seconds generated code may run.")
+    @argument("--confirm", action="store_true", help="Show the code and wait for a click to run.")
     @line_cell_magic
     def gemini(self, line: str, cell: str | None = None) -> None:
         """Turn the natural-language cell below into code that runs in this kernel.
@@ -55,16 +113,27 @@ class GeminiMagics(Magics):
         max_fixes = self.session.config.max_fixes if args.max_fixes is None else args.max_fixes
         if max_fixes < 0:
             raise UsageError("--max-fixes must be 0 or more.")
+        if args.answer and args.ui:
+            raise UsageError("Choose one of --answer and --ui.")
+        mode = "answer" if args.answer else "ui" if args.ui else "code"
         job = PromptJob(
             prompt=prompt,
+            mode=mode,
             model_flag=args.model,
             regenerate=args.regenerate,
             run=not args.no_run,
             max_fixes=max_fixes,
             quiet=args.quiet or self.session.config.quiet,
+            policy=args.policy,
+            timeout=args.timeout,
+            confirm=args.confirm,
+            tools=args.tools,
+            max_steps=args.max_steps,
+            sandbox=args.sandbox,
+            ui=None if args.ui in (None, "auto") else args.ui,
         )
         try:
-            run_prompt(self.session, job)
+            _runner(mode)(self.session, job)
         except KeyboardInterrupt:
             raise CodegenError("Interrupted: nothing more was run.") from None
 
@@ -108,7 +177,9 @@ class GeminiMagics(Magics):
 
     def _functions(self, args: list[str]) -> None:
         lines = self.session.functions.describe_for_prompt()
-        print("\n".join(lines) if lines else "No registered functions (see jupyter_codegen.register).")
+        print(
+            "\n".join(lines) if lines else "No registered functions (see jupyter_codegen.register)."
+        )
 
     def _help(self, args: list[str]) -> None:
         print(

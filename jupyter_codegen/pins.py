@@ -76,4 +76,3 @@ class PinStore:
     def delete(self, key: str) -> None:
         with contextlib.suppress(OSError):
             self._path(key).unlink()
-

@@ -28,8 +28,11 @@ _BLOCKED_CALLS = {
     "get_ipython().system": "runs a shell command",
     "get_ipython().getoutput": "runs a shell command",
 }
-_BLOCKED_PREFIXES = {"subprocess.": "starts a subprocess", "os.exec": "replaces the kernel process",
-                     "os.spawn": "starts a subprocess"}
+_BLOCKED_PREFIXES = {
+    "subprocess.": "starts a subprocess",
+    "os.exec": "replaces the kernel process",
+    "os.spawn": "starts a subprocess",
+}
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,16 @@ def _blocked_reason(name: str) -> str | None:
 
 
 _LITERAL_NODES = (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Constant)
-_DATA_CONSTRUCTORS = {"pd.DataFrame", "pandas.DataFrame", "pd.Series", "pandas.Series",
-                      "np.array", "numpy.array", "DataFrame", "Series"}
+_DATA_CONSTRUCTORS = {
+    "pd.DataFrame",
+    "pandas.DataFrame",
+    "pd.Series",
+    "pandas.Series",
+    "np.array",
+    "numpy.array",
+    "DataFrame",
+    "Series",
+}
 
 
 def _is_literal_data(node: ast.AST) -> bool:

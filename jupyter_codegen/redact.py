@@ -7,8 +7,25 @@ import re
 # Name parts (split on "_" and camelCase) that mark a credential. Whole parts only, so that
 # `keys`, `monkey` or `author` stay visible while `api_key`, `dbPassword` and `AUTH_TOKEN` do not.
 _SECRET_PARTS = frozenset(
-    "key apikey token secret secrets password passwd passphrase pwd credential credentials creds "
-    "auth cookie bearer dsn privatekey".split()
+    [
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "secrets",
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "credential",
+        "credentials",
+        "creds",
+        "auth",
+        "cookie",
+        "bearer",
+        "dsn",
+        "privatekey",
+    ]
 )
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -38,7 +55,9 @@ def is_secret_name(name: str) -> bool:
     """True for variable names that suggest a credential (``api_key``, ``db_password``...)."""
     parts = [p.lower() for p in _NAME_PART.findall(name)]
     joined = "".join(parts)
-    return any(p in _SECRET_PARTS or p.startswith("passw") for p in parts) or joined in _SECRET_PARTS
+    return (
+        any(p in _SECRET_PARTS or p.startswith("passw") for p in parts) or joined in _SECRET_PARTS
+    )
 
 
 def contains_secret(text: str) -> bool:

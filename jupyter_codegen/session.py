@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,8 +125,10 @@ class CodegenSession:
     def _skip_transformer(self, lines: list[str]) -> list[str]:
         if self.just_ran is not None and "".join(lines).strip() == self.just_ran.strip():
             self.just_ran = None
-            return ["print('[jupyter-codegen] this code already ran in the prompt cell above; "
-                    "run this cell again to run it once more.')\n"]
+            return [
+                "print('[jupyter-codegen] this code already ran in the prompt cell above; "
+                "run this cell again to run it once more.')\n"
+            ]
         return lines
 
     def _pre_run_cell(self, info: Any) -> None:
@@ -140,10 +143,8 @@ class CodegenSession:
     def uninstall(self) -> None:
         if self._skip_transformer in self.shell.input_transformers_post:
             self.shell.input_transformers_post.remove(self._skip_transformer)
-        try:
+        with contextlib.suppress(ValueError):
             self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
-        except ValueError:
-            pass
 
 
 def session_for(shell: Any) -> CodegenSession:

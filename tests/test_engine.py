@@ -6,7 +6,13 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
-from jupyter_codegen.errors import BackendError, CodeFailedError, NoCodeError, PolicyError, UsageError
+from jupyter_codegen.errors import (
+    BackendError,
+    CodeFailedError,
+    NoCodeError,
+    PolicyError,
+    UsageError,
+)
 from jupyter_codegen.session import session_for
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Union
+from typing import Any, Literal, Protocol
 
 # --- what goes in -------------------------------------------------------------------------
 
@@ -45,7 +45,7 @@ class CodeResultPart:
     output: str
 
 
-Part = Union[TextPart, FunctionCallPart, FunctionResponsePart, ExecutableCodePart, CodeResultPart]
+Part = TextPart | FunctionCallPart | FunctionResponsePart | ExecutableCodePart | CodeResultPart
 
 
 @dataclass(frozen=True)
@@ -127,12 +127,16 @@ class FinishEvent:
     reason: str  # STOP, MAX_TOKENS, SAFETY, ... (Gemini's names; other backends map to them)
 
 
-BackendEvent = Union[TextDelta, CodeEvent, CodeResultEvent, FunctionCallEvent, UsageEvent, FinishEvent]
+BackendEvent = (
+    TextDelta | CodeEvent | CodeResultEvent | FunctionCallEvent | UsageEvent | FinishEvent
+)
 
 
 class Backend(Protocol):
-    """A model that streams events for a request. Raise :class:`~jupyter_codegen.errors.BackendError`
-    with a one-line message for every failure the user can act on."""
+    """A model that streams events for a request.
+
+    Raise :class:`~jupyter_codegen.errors.BackendError` with a one-line message for every
+    failure the user can act on."""
 
     #: Short backend kind: "gemini", "local", "scripted".
     kind: str
