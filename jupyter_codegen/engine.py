@@ -135,10 +135,12 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
         )
 
     user_names = session.user_names()
+    policy = job.policy or config.policy
+    timeout = config.timeout if job.timeout is None else job.timeout
     while True:
         meta = replace(meta, attempts=attempts, source=source)
         header.show(CodeRecord(code, meta, title()))
-        finding = check(code, user_names) if config.policy != "off" else None
+        finding = check(code, user_names) if policy != "off" else None
         if finding is not None and finding.kind == "blocked":
             record("blocked", code)
             status.done(f"✗ {model} · blocked, nothing ran")
@@ -166,7 +168,7 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
                 status.done(f"✓ {model} · {source} · not run (--no-run)")
                 return Outcome(code, model, source, attempts, placed=False)
             status.update(f"▶ {model} · running {source} code", force=True)
-            outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=config.timeout)
+            outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
             if outcome.ok:
                 break
             if outcome.interrupted:
@@ -180,7 +182,7 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
                 record("timed out", code)
                 status.done(f"■ {model} · stopped at the time limit")
                 raise CodegenError(
-                    f"The generated code ran longer than {config.timeout:g} s and "
+                    f"The generated code ran longer than {timeout:g} s and "
                     "was stopped; raise the limit with %gemini config timeout=N."
                 )
             error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
