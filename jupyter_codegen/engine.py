@@ -6,6 +6,7 @@ Each step is a plain call with a typed value; nothing here reaches back into the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
@@ -86,8 +87,28 @@ def _linked_pin(linked: LinkedCell | None, phash: str, job: PromptJob) -> str | 
     return linked.code if (linked.edited or linked.prompt_hash == phash) else None
 
 
-def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
-    """Run a ``%%gemini`` cell end to end. Raises :class:`CodegenError` subclasses (one line)."""
+#: Builds the first request of a prompt from the rendered context and the job.
+RequestBuilder = Callable[[str, PromptJob, int], ModelRequest]
+#: Runs after generated code succeeded; returns an error text to send back for repair, or None.
+Verifier = Callable[[CodegenSession], "str | None"]
+
+
+def default_request(context: str, job: PromptJob, max_output_tokens: int) -> ModelRequest:
+    return code_request(context, job.prompt, max_output_tokens=max_output_tokens)
+
+
+def run_prompt(
+    session: CodegenSession,
+    job: PromptJob,
+    *,
+    build_request: RequestBuilder = default_request,
+    verify: Verifier | None = None,
+) -> Outcome:
+    """Run a ``%%gemini`` cell end to end. Raises :class:`CodegenError` subclasses (one line).
+
+    Modes that produce code (plain code, ``--ui=code``) share this loop: ``build_request`` makes
+    their first request and ``verify`` checks the result after it ran (e.g. exercising widgets).
+    """
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
     choice = session.choose_model(job.model_flag)
@@ -108,7 +129,7 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
     if pinned is not None:
         code, source = pinned, "pinned"
     else:
-        request = code_request(context, job.prompt, max_output_tokens=config.max_output_tokens)
+        request = build_request(context, job, config.max_output_tokens)
         reply, code = generate(session, request, model, status, "generating")
         reply_text, source = reply.text or f"```python\n{code}```", "generated"
 
@@ -170,7 +191,12 @@ def run_prompt(session: CodegenSession, job: PromptJob) -> Outcome:
             status.update(f"▶ {model} · running {source} code", force=True)
             outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
             if outcome.ok:
-                break
+                problem = verify(session) if verify is not None else None
+                if problem is None:
+                    break
+                outcome = replace(
+                    outcome, ok=False, error_line=problem.splitlines()[0][:300], error_text=problem
+                )
             if outcome.interrupted:
                 record("interrupted", code)
                 status.done(f"■ {model} · interrupted")
