@@ -13,7 +13,10 @@ from jupyter_codegen.frontend import MIME_TYPE
 
 pytestmark = pytest.mark.kernel
 
-SETUP = "%load_ext jupyter_codegen\nimport pandas as pd\nsales = pd.DataFrame({'month': [1, 2, 3], 'revenue': [10.0, 20.5, 30.0]})"
+SETUP = (
+    "%load_ext jupyter_codegen\nimport pandas as pd\n"
+    "sales = pd.DataFrame({'month': [1, 2, 3], 'revenue': [10.0, 20.5, 30.0]})"
+)
 
 
 @pytest.fixture
