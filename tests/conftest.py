@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from gemini_server import GeminiTestServer
-
-#: A fake, distinctive API key: tests assert it never shows up in a message or a log.
-FAKE_GEMINI_KEY = "AIzaFAKE-test-key-0123456789-do-not-leak"
+from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer
 
 _VERTEX_ENV_VARS = (
     "GOOGLE_API_KEY",

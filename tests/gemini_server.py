@@ -51,6 +51,9 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "gemini-3.1-pro-preview",
 )
 
+#: A fake, distinctive API key for tests, which assert it never shows up in a message or a log.
+FAKE_GEMINI_KEY = "AIzaFAKE-test-key-0123456789-do-not-leak"
+
 #: Headers that carry credentials: dropped from recorded requests, only their presence is kept.
 _SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization"})
 
@@ -516,8 +519,9 @@ class GeminiTestServer:
         httpd = _Server((self._host, self._port), _Handler)
         httpd.owner = self
         self._httpd = httpd
+        # A short poll interval keeps stop() (which waits for the loop to notice) fast.
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="gemini-test-server", daemon=True
+            target=httpd.serve_forever, args=(0.02,), name="gemini-test-server", daemon=True
         )
         self._thread.start()
         return self
