@@ -284,17 +284,21 @@ def hash_file(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """An advisory inter-process lock (released by the OS if the holder dies)."""
+def _exclusive(lock_path: Path) -> Iterator[bool]:
+    """An advisory inter-process lock (released by the OS if the holder dies).
+
+    Yields whether the lock is really held: without ``fcntl`` (Windows) it is not, and the
+    atomic replace alone keeps the result correct.
+    """
     try:
         import fcntl  # POSIX only
-    except ImportError:  # Windows: the atomic replace alone keeps the result correct.
-        yield
+    except ImportError:
+        yield False
         return
     with open(lock_path, "a+b") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
@@ -310,13 +314,17 @@ def _is_disk_full(err: OSError) -> bool:
     return err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
-def _assemble(spec: ModelSpec, parts: list[Path], target: Path, progress: Progress | None) -> None:
+def _assemble(
+    spec: ModelSpec, parts: list[Path], target: Path, progress: Progress | None, locked: bool
+) -> None:
     """Concatenate ``parts`` into ``target`` atomically, verifying size and sha256 on the way."""
     directory = target.parent
-    # Leftovers of a process killed mid-write: safe to remove, we hold the lock.
-    for stale in directory.glob(f".{target.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+    if locked:
+        # Leftovers of a process killed mid-write. Only safe under the lock: without it they
+        # may be another process's file in progress.
+        for stale in directory.glob(f".{target.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
     if shutil.disk_usage(directory).free < spec.size:
         raise _disk_full(spec, directory)
     fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
@@ -416,7 +424,7 @@ def ensure_weights(
             f"cannot create the model cache {directory}: {err.strerror}; set {CACHE_ENV} "
             "to a writable directory"
         ) from None
-    with _exclusive(directory / f".{spec.filename}.lock"):
+    with _exclusive(directory / f".{spec.filename}.lock") as locked:
         # Another process may have finished while we waited for the lock.
         if _stamp_matches(target, spec):
             return target
@@ -429,7 +437,7 @@ def ensure_weights(
         ):
             _write_stamp(target, spec)
             return target
-        _assemble(spec, parts, target, progress)
+        _assemble(spec, parts, target, progress, locked)
     return target
 
 
