@@ -10,11 +10,22 @@ from typing import Any
 
 from IPython.display import display
 
-from .frontend import MIME_TYPE, GeneratedMeta
+from .frontend import METADATA_KEY, MIME_TYPE, GeneratedMeta
 
 
 def _in_kernel(shell: Any) -> bool:
     return getattr(shell, "kernel", None) is not None
+
+
+def _role(role: str) -> dict[str, Any]:
+    """Output metadata that marks our own outputs (status, header, log) apart from the code's:
+    the headless runner moves only the code's outputs under the generated cell."""
+    return {METADATA_KEY: {"role": role}}
+
+
+def note(text: str) -> None:
+    """A line of our own under the prompt cell (e.g. a failed attempt), not the code's output."""
+    display({"text/plain": text}, raw=True, metadata=_role("log"))
 
 
 class StatusLine:
@@ -38,9 +49,9 @@ class StatusLine:
     def _show(self, text: str) -> None:
         bundle = {"text/plain": text}
         if self._handle is None:
-            self._handle = display(bundle, raw=True, display_id=True)
+            self._handle = display(bundle, raw=True, display_id=True, metadata=_role("status"))
         else:
-            self._handle.update(bundle, raw=True)
+            self._handle.update(bundle, raw=True, metadata=_role("status"))
 
     def update(self, text: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -90,7 +101,8 @@ class CodeHeader:
         if record == self._shown:
             return
         self._shown = record
+        bundle, role = self.bundle(record), _role("header")
         if self._handle is None:
-            self._handle = display(self.bundle(record), raw=True, display_id=True)
+            self._handle = display(bundle, raw=True, display_id=True, metadata=role)
         else:
-            self._handle.update(self.bundle(record), raw=True)
+            self._handle.update(bundle, raw=True, metadata=role)

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
-from .display import CodeHeader, CodeRecord, StatusLine
+from .display import CodeHeader, CodeRecord, StatusLine, note
 from .errors import CodeFailedError, CodegenError, PolicyError
 from .executor import run_code
 from .extract import extract_code
-from .frontend import GeneratedMeta, LinkedCell, Placement
+from .frontend import GeneratedMeta, LinkedCell, Placement, code_hash
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
 from .policy import check
@@ -114,6 +114,8 @@ def run_prompt(
     choice = session.choose_model(job.model_flag)
     model = choice.model
     cell_id = session.running_cell_id()
+    if session.link.take_regenerate(cell_id):
+        job = replace(job, regenerate=True)
     linked = session.link.linked_cell(cell_id)
     phash = prompt_hash(job.prompt, job.mode, job.model_flag)
     key = PinStore.key(job.prompt, model, job.mode)
@@ -159,7 +161,7 @@ def run_prompt(
     policy = job.policy or config.policy
     timeout = config.timeout if job.timeout is None else job.timeout
     while True:
-        meta = replace(meta, attempts=attempts, source=source)
+        meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
         finding = check(code, user_names) if policy != "off" else None
         if finding is not None and finding.kind == "blocked":
@@ -221,7 +223,7 @@ def run_prompt(
                 f"The generated code still fails after {attempts} attempt(s): {error_line}. "
                 "Edit the prompt, or run with --regenerate or --max-fixes N."
             )
-        print(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
+        note(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
         fixes_left -= 1
         attempts += 1
         context = session.context(job.prompt).render()
@@ -234,7 +236,7 @@ def run_prompt(
         reply, code = generate(session, request, model, status, f"fixing (attempt {attempts})")
         reply_text, source = reply.text or f"```python\n{code}```", "repaired"
 
-    meta = replace(meta, attempts=attempts, source=source)
+    meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
     header.show(CodeRecord(code, meta, title()))
     session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
     if source != "pinned":

@@ -11,12 +11,19 @@ prompt cell and inserts it with IPython's ``set_next_input`` (the fallback).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 #: Cell-metadata key (and MIME type) that links a generated cell to its prompt cell.
 METADATA_KEY = "jupyter_codegen"
 MIME_TYPE = "application/vnd.jupyter-codegen+json"
+
+
+def code_hash(code: str) -> str:
+    """Identity of a generated cell's code (trailing whitespace ignored, as editors strip it)."""
+    return hashlib.sha256(code.rstrip().encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class GeneratedMeta:
     created: str  # ISO-8601 UTC
     attempts: int
     source: str  # "generated" | "pinned" | "repaired"
+    #: sha256 (16 hex) of the code as generated: a cell whose source hashes differently was edited.
+    code_hash: str = ""
     superseded: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +91,8 @@ class FrontendLink:
     #: Cell id of the next execution, for frontends that do not put ``cellId`` in the request.
     next_cell_id: str | None = None
     linked: dict[str, LinkedCell] = field(default_factory=dict)
+    #: Prompt cells whose next run must ask the model again (a runner's --regenerate).
+    regenerate: set[str] = field(default_factory=set)
 
     def hint(
         self,
@@ -89,9 +100,12 @@ class FrontendLink:
         linked: LinkedCell | None = None,
         *,
         is_next: bool = False,
+        regenerate: bool = False,
     ) -> None:
         if is_next:
             self.next_cell_id = prompt_cell_id
+        if regenerate:
+            self.regenerate.add(prompt_cell_id)
         if linked is None:
             self.linked.pop(prompt_cell_id, None)
         else:
@@ -104,6 +118,23 @@ class FrontendLink:
 
     def linked_cell(self, prompt_cell_id: str | None) -> LinkedCell | None:
         return self.linked.get(prompt_cell_id) if prompt_cell_id else None
+
+    def take_regenerate(self, prompt_cell_id: str | None) -> bool:
+        if prompt_cell_id in self.regenerate:
+            self.regenerate.discard(prompt_cell_id)
+            return True
+        return False
+
+    def hint_json(self, payload: str) -> None:
+        """:meth:`hint` from JSON (the headless runner sends it in a silent execute)."""
+        data = json.loads(payload)
+        linked = data.get("linked")
+        self.hint(
+            data["cell_id"],
+            LinkedCell(prompt_cell_id=data["cell_id"], **linked) if linked else None,
+            is_next=bool(data.get("is_next")),
+            regenerate=bool(data.get("regenerate")),
+        )
 
 
 class FallbackFrontend:
