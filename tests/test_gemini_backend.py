@@ -333,6 +333,29 @@ def test_has_credentials(monkeypatch: pytest.MonkeyPatch, gemini_env: GeminiTest
     assert has_credentials()
 
 
+def test_vertex_without_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GOOGLE_CLOUD_PROJECT",
+        "GOOGLE_GEMINI_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    # A missing credentials file: google.auth fails at once instead of probing a metadata server.
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    with pytest.raises(BackendError) as info:
+        make_client()
+    assert checked(str(info.value)).startswith(
+        "No usable Google Cloud credentials for Vertex AI (DefaultCredentialsError:"
+    )
+    # With a project, the SDK loads credentials only at the first request.
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
+    backend = GeminiBackend(MODEL, make_client())
+    assert failure(backend).startswith("No usable Google Cloud credentials for Vertex AI")
+
+
 def test_explicit_base_url_and_key_win(
     gemini_server: GeminiTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

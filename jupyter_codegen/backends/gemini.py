@@ -139,7 +139,7 @@ def make_client(
     from google.genai import types
 
     key = (api_key or "").strip() or None
-    if key is None and not _vertex_enabled() and not has_credentials():
+    if key is None and not has_credentials():
         raise BackendError(NO_KEY_MESSAGE)
     options = types.HttpOptions(timeout=max(1, round(timeout_s * 1000)))
     if base_url:
@@ -151,15 +151,18 @@ def make_client(
             warnings.simplefilter("ignore")
             return genai.Client(api_key=key, http_options=options)
     except ValueError as exc:
-        if "API key" in str(exc):
-            raise BackendError(NO_KEY_MESSAGE) from None
-        raise BackendError(f"Gemini client could not start: {_clip(str(exc), secrets)}") from None
-    except Exception as exc:  # google.auth's errors, when Vertex finds no credentials
-        if type(exc).__module__.startswith("google.auth"):
+        reason = _clip(str(exc), secrets)
+        if _vertex_enabled():
             raise BackendError(
-                "No Google Cloud credentials for Vertex AI: run `gcloud auth application-default"
-                " login` or set GOOGLE_CLOUD_PROJECT, or use GEMINI_API_KEY instead."
+                f"Gemini on Vertex AI could not start ({reason}): set GOOGLE_CLOUD_PROJECT and "
+                "GOOGLE_CLOUD_LOCATION, or unset GOOGLE_GENAI_USE_VERTEXAI to use GEMINI_API_KEY."
             ) from None
+        if "API key" in reason:
+            raise BackendError(NO_KEY_MESSAGE) from None
+        raise BackendError(f"Gemini client could not start: {reason}") from None
+    except Exception as exc:  # google.auth's errors, when Vertex finds no credentials
+        if _is_auth_error(exc):
+            raise BackendError(_vertex_credentials_message(exc, secrets)) from None
         raise
 
 
@@ -517,6 +520,19 @@ def _clip(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def _is_auth_error(exc: BaseException) -> bool:
+    """google.auth's exceptions: Vertex AI found no usable Google Cloud credentials."""
+    return type(exc).__module__.startswith("google.auth")
+
+
+def _vertex_credentials_message(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    return (
+        f"No usable Google Cloud credentials for Vertex AI ({type(exc).__name__}: "
+        f"{_clip(str(exc), secrets)}): run `gcloud auth application-default login`, "
+        "or unset GOOGLE_GENAI_USE_VERTEXAI and set GEMINI_API_KEY."
+    )
+
+
 def _is_api_error(exc: BaseException) -> bool:
     from google.genai import errors
 
@@ -600,6 +616,8 @@ def _to_backend_error(
     secrets = _secrets(client=client)
     if _is_api_error(exc):
         return BackendError(_api_error_message(exc, model, attempts, midstream, max_delay, secrets))
+    if _is_auth_error(exc):
+        return BackendError(_vertex_credentials_message(exc, secrets))
     names = {cls.__name__ for cls in type(exc).__mro__}
     host = _request_host(exc, client)
     if "ConnectTimeout" in names:
@@ -662,6 +680,8 @@ def _api_error_message(
         )
     if code == 400:
         return f"Gemini rejected the request ({label}){said}"
+    if code == 404 and model is None:
+        return f"Gemini API endpoint not found ({label}){said}; check GOOGLE_GEMINI_BASE_URL."
     if code == 404:
         return (
             f"Gemini model '{model_name}' was not found ({label}): choose another model with "
