@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -211,7 +211,7 @@ class GeminiBackend:
         # the engine's turns do not carry signatures, so the backend remembers them.
         self._signatures: OrderedDict[str, bytes] = OrderedDict()
 
-    def stream(self, request: ModelRequest) -> Iterator[BackendEvent]:
+    def stream(self, request: ModelRequest) -> Generator[BackendEvent, None, None]:
         """Stream the reply to ``request`` as events; every failure is a one-line
         :class:`BackendError`. 429/503 are retried before the first event (module docstring)."""
         contents = [self._content(turn) for turn in request.turns if turn.parts]
