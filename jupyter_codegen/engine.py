@@ -62,6 +62,17 @@ def generate(
     session: CodegenSession, request: ModelRequest, model: str, status: StatusLine, label: str
 ) -> tuple[Reply, str]:
     """Stream one reply with a live status line; return it with the code it contains."""
+    reply = stream_reply(session, request, model, status, label)
+    return reply, extract_code(reply)
+
+
+def stream_reply(
+    session: CodegenSession, request: ModelRequest, model: str, status: StatusLine, label: str
+) -> Reply:
+    """Stream one reply with a live status line (model, label, elapsed time, tokens).
+
+    For modes whose reply may hold no code (``--answer``'s final answer); :func:`generate`
+    adds the code extraction."""
     backend = session.backend(model)
     if backend.kind == "local":
         session.note_once_local(print)
@@ -76,8 +87,7 @@ def generate(
         status.update(f"{spin} {model} · {label} · {status.elapsed():.1f} s · {tokens} tokens")
 
     status.update(f"{_SPINNER[0]} {model} · {label} · waiting for the model", force=True)
-    reply = collect(backend.stream(request), on_event)
-    return reply, extract_code(reply)
+    return collect(backend.stream(request), on_event)
 
 
 def _linked_pin(linked: LinkedCell | None, phash: str, job: PromptJob) -> str | None:
