@@ -161,3 +161,8 @@ def current_session() -> CodegenSession:
     if shell is None:
         raise UsageError("jupyter_codegen needs IPython or Jupyter: run it inside a notebook.")
     return session_for(shell)
+
+
+def runner_hint(payload: str) -> None:
+    """What the headless runner tells the kernel before a prompt cell (a silent execute)."""
+    current_session().link.hint_json(payload)

@@ -1,0 +1,110 @@
+"""The headless runner (``jupyter-codegen run``) on real kernels, real SDK, real notebooks."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from gemini_server import text
+from nbrun import make_notebook
+
+from jupyter_codegen.cli import main
+from jupyter_codegen.frontend import METADATA_KEY
+from jupyter_codegen.runner import run_notebook
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def server(gemini_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
+    return gemini_env
+
+
+def code_reply(code: str):
+    return text(f"```python\n{code}\n```")
+
+
+def write(tmp_path, cells):
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(cells), path)
+    return path
+
+
+def outputs_text(cell) -> str:
+    return "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs
+    )
+
+
+CELLS = [
+    "%load_ext jupyter_codegen\nvalues = [3, 1, 2]",
+    "%%gemini\nPrint the largest of `values`.",
+    "%%gemini\nPrint the values sorted.",
+    "print('end', len(values))",
+]
+
+
+def test_fresh_run_writes_generated_cells_below_prompts(server, tmp_path):
+    server.enqueue(code_reply("print('max', max(values))"), code_reply("print(sorted(values))"))
+    report = run_notebook(write(tmp_path, CELLS), progress=lambda line: None)
+    assert (report.prompts, report.generated, report.failures) == (2, 2, [])
+    nb = nbformat.read(tmp_path / "nb.out.ipynb", as_version=4)
+    nbformat.validate(nb)
+    sources = [c.source for c in nb.cells]
+    assert sources[2] == "print('max', max(values))"
+    assert sources[4] == "print(sorted(values))"
+    assert "max 3" in outputs_text(nb.cells[2])  # the code's output sits under the generated cell
+    assert "max 3" not in outputs_text(nb.cells[1])
+    link = nb.cells[2].metadata[METADATA_KEY]
+    assert link["prompt_cell_id"] == nb.cells[1].id and link["model"] == "gemini-3.8-flash"
+    assert "end 3" in outputs_text(nb.cells[5])
+
+
+def test_rerun_of_saved_notebook_is_pinned_and_exactly_once(server, tmp_path):
+    server.enqueue(
+        code_reply("counter = globals().get('counter', 0) + 1\nprint('counter', counter)")
+    )
+    path = write(tmp_path, ["%load_ext jupyter_codegen", "%%gemini\nCount.", "print(counter)"])
+    run_notebook(path, progress=lambda line: None)
+    out = tmp_path / "nb.out.ipynb"
+    import shutil
+
+    shutil.rmtree(tmp_path / "cache")  # the notebook alone must carry the pin
+    report = run_notebook(out, out, progress=lambda line: None)
+    assert server.request_count == 1 and report.pinned == 1
+    nb = nbformat.read(out, as_version=4)
+    assert len(nb.cells) == 4  # no duplicate generated cell
+    assert "counter 1" in outputs_text(nb.cells[2])
+    assert "1" in outputs_text(nb.cells[3])  # ran once, not twice
+
+
+def test_edited_generated_cell_is_kept_and_pinned(server, tmp_path):
+    server.enqueue(code_reply("print('generated')"), code_reply("print('regenerated')"))
+    path = write(tmp_path, ["%load_ext jupyter_codegen", "%%gemini\nSay something."])
+    out = tmp_path / "nb.out.ipynb"
+    run_notebook(path, out, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    nb.cells[2].source = "print('my edit')"
+    nbformat.write(nb, out)
+
+    run_notebook(out, out, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    assert server.request_count == 1
+    assert nb.cells[2].source == "print('my edit')" and "my edit" in outputs_text(nb.cells[2])
+
+    run_notebook(out, out, regenerate=True, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    assert server.request_count == 2
+    assert nb.cells[2].source == "print('regenerated')"
+    assert nb.cells[3].source == "print('my edit')"  # never overwritten
+    assert nb.cells[3].metadata[METADATA_KEY]["superseded"] is True
+
+
+def test_cli_exit_code_names_failing_cell(server, tmp_path, capsys):
+    server.enqueue(*(code_reply("1/0") for _ in range(3)))
+    path = write(tmp_path, ["%load_ext jupyter_codegen", "%%gemini\nDivide by zero."])
+    assert main(["run", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "cell 2" in err and "CodeFailedError" in err
+    assert main(["run", str(tmp_path / "missing.ipynb")]) == 2
