@@ -67,12 +67,18 @@ def generate(
 
 
 def stream_reply(
-    session: CodegenSession, request: ModelRequest, model: str, status: StatusLine, label: str
+    session: CodegenSession,
+    request: ModelRequest,
+    model: str,
+    status: StatusLine,
+    label: str,
+    observe: Callable[[BackendEvent], None] | None = None,
 ) -> Reply:
     """Stream one reply with a live status line (model, label, elapsed time, tokens).
 
     For modes whose reply may hold no code (``--answer``'s final answer); :func:`generate`
-    adds the code extraction."""
+    adds the code extraction. ``observe`` sees every event in order (the reply itself loses
+    the order of text and sandbox code parts)."""
     backend = session.backend(model)
     if backend.kind == "local":
         session.note_once_local(print)
@@ -80,6 +86,8 @@ def stream_reply(
 
     def on_event(event: BackendEvent, reply: Reply) -> None:
         nonlocal chars
+        if observe is not None:
+            observe(event)
         if isinstance(event, TextDelta):
             chars += len(event.text)
         tokens = reply.output_tokens or chars // 4
