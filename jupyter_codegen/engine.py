@@ -58,12 +58,21 @@ class Outcome:
     placed: bool  # a frontend took the code and runs it as its own cell
 
 
+#: Turns a model reply into the code of the generated cell (default: its fenced Python block).
+Extractor = Callable[[Reply], str]
+
+
 def generate(
-    session: CodegenSession, request: ModelRequest, model: str, status: StatusLine, label: str
+    session: CodegenSession,
+    request: ModelRequest,
+    model: str,
+    status: StatusLine,
+    label: str,
+    extract: Extractor = extract_code,
 ) -> tuple[Reply, str]:
     """Stream one reply with a live status line; return it with the code it contains."""
     reply = stream_reply(session, request, model, status, label)
-    return reply, extract_code(reply)
+    return reply, extract(reply)
 
 
 def stream_reply(
@@ -81,7 +90,7 @@ def stream_reply(
     the order of text and sandbox code parts)."""
     backend = session.backend(model)
     if backend.kind == "local":
-        session.note_once_local(print)
+        session.note_once_local(note)
     chars = 0
 
     def on_event(event: BackendEvent, reply: Reply) -> None:
@@ -109,10 +118,36 @@ def _linked_pin(linked: LinkedCell | None, phash: str, job: PromptJob) -> str | 
 RequestBuilder = Callable[[str, PromptJob, int], ModelRequest]
 #: Runs after generated code succeeded; returns an error text to send back for repair, or None.
 Verifier = Callable[[CodegenSession], "str | None"]
+#: Checks code before it is placed or run (after the policy); an error text sends it back for
+#: repair, as a rejected policy finding does (e.g. a declarative UI spec that does not validate).
+Precheck = Callable[[CodegenSession, str], "str | None"]
+#: Builds the request that asks for a fix: (previous request, or None when the failing code was
+#: pinned; the previous reply's text; the failing code; the error; the context; the job; the
+#: number of the failed attempt; the output token limit).
+RepairBuilder = Callable[
+    ["ModelRequest | None", str, str, str, str, PromptJob, int, int], ModelRequest
+]
 
 
 def default_request(context: str, job: PromptJob, max_output_tokens: int) -> ModelRequest:
     return code_request(context, job.prompt, max_output_tokens=max_output_tokens)
+
+
+def default_repair(
+    previous: ModelRequest | None,
+    reply_text: str,
+    code: str,
+    error: str,
+    context: str,
+    job: PromptJob,
+    attempt: int,
+    max_output_tokens: int,
+) -> ModelRequest:
+    if previous is None:
+        return pinned_repair_request(
+            context, job.prompt, code, error, max_output_tokens=max_output_tokens
+        )
+    return repair_request(previous, reply_text, error, context, attempt)
 
 
 def run_prompt(
@@ -121,11 +156,16 @@ def run_prompt(
     *,
     build_request: RequestBuilder = default_request,
     verify: Verifier | None = None,
+    extract: Extractor = extract_code,
+    precheck: Precheck | None = None,
+    repair: RepairBuilder = default_repair,
 ) -> Outcome:
     """Run a ``%%gemini`` cell end to end. Raises :class:`CodegenError` subclasses (one line).
 
-    Modes that produce code (plain code, ``--ui=code``) share this loop: ``build_request`` makes
-    their first request and ``verify`` checks the result after it ran (e.g. exercising widgets).
+    Modes that produce code (plain code, ``--ui=code``, ``--ui=spec``) share this loop:
+    ``build_request`` makes their first request, ``extract`` turns a reply into the cell's code,
+    ``precheck`` may reject code before it runs, ``verify`` checks the result after it ran (e.g.
+    exercising widgets) and ``repair`` asks for a fix.
     """
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
@@ -150,7 +190,7 @@ def run_prompt(
         code, source = pinned, "pinned"
     else:
         request = build_request(context, job, config.max_output_tokens)
-        reply, code = generate(session, request, model, status, "generating")
+        reply, code = generate(session, request, model, status, "generating", extract)
         reply_text, source = reply.text or f"```python\n{code}```", "generated"
 
     attempts, fixes_left, placed_once = 1, job.max_fixes, False
@@ -186,7 +226,10 @@ def run_prompt(
             record("blocked", code)
             status.done(f"✗ {model} · blocked, nothing ran")
             raise PolicyError(f"{finding.message()}; the code was not run.")
-        if finding is None:
+        rejected = finding.message() if finding is not None else None
+        if rejected is None and precheck is not None:
+            rejected = precheck(session, code)
+        if rejected is None:
             if not placed_once:
                 placed_once = True
                 placement = Placement(
@@ -233,7 +276,7 @@ def run_prompt(
                 )
             error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
         else:
-            error = error_line = finding.message()
+            error = error_line = rejected
         if fixes_left == 0:
             record(f"failed: {error_line[:60]}", code)
             status.done(f"✗ {model} · still failing after {attempts} attempt(s)")
@@ -245,13 +288,19 @@ def run_prompt(
         fixes_left -= 1
         attempts += 1
         context = session.context(job.prompt).render()
-        if request is None:
-            request = pinned_repair_request(
-                context, job.prompt, code, error, max_output_tokens=config.max_output_tokens
-            )
-        else:
-            request = repair_request(request, reply_text, error, context, attempts - 1)
-        reply, code = generate(session, request, model, status, f"fixing (attempt {attempts})")
+        request = repair(
+            request,
+            reply_text,
+            code,
+            error,
+            context,
+            job,
+            attempts - 1,
+            config.max_output_tokens,
+        )
+        reply, code = generate(
+            session, request, model, status, f"fixing (attempt {attempts})", extract
+        )
         reply_text, source = reply.text or f"```python\n{code}```", "repaired"
 
     meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
