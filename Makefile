@@ -2,11 +2,13 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# llama.cpp compiles from source (PyPI has no wheel): skip what we never use and build portable AVX2 code.
+# llama.cpp compiles from source (PyPI has no wheel): skip what we never use and build portable
+# AVX2 code; pip caches the wheel, so later installs take seconds.
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv install demo test lint unit clean
+.PHONY: venv install-demo install-test demo test lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,19 +16,22 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-install: venv
-	$(BIN)/pip install -q -e ".[test,local]"
+install-demo: venv
+	$(BIN)/pip install -q -e ".[local]"
 
-lint: install
-	$(BIN)/ruff check jupyter_codegen tests
-	$(BIN)/ruff format --check jupyter_codegen tests
-	$(BIN)/mypy
+install-test: venv
+	$(BIN)/pip install -q -e ".[test,local,browser]"
 
-demo: install
+demo: install-demo
 	$(BIN)/python -m jupyter_codegen.demo
 
-test: install lint
-	$(BIN)/python -m pytest -q -ra
+lint: install-test
+	$(BIN)/ruff check jupyter_codegen tests benchmarks
+	$(BIN)/ruff format --check jupyter_codegen tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -ra
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info tests/artifacts
+	rm -rf $(VENV) build dist *.egg-info tests/artifacts benchmarks/out
