@@ -27,7 +27,8 @@ class RunOutcome:
     timed_out: bool = False
 
 
-def _error_text(exc: BaseException) -> str:
+def exception_text(exc: BaseException) -> str:
+    """Traceback text of ``exc`` from the generated code's frames on: bounded and redacted."""
     frames = traceback.extract_tb(exc.__traceback__)
     # Keep the frames from the generated code on (IPython's own frames tell the model nothing).
     start = next((i for i, f in enumerate(frames) if f.filename.startswith("<")), 0)
@@ -93,4 +94,4 @@ def run_code(
             return RunOutcome(False, f"stopped after the {timeout:g} s time limit", timed_out=True)
         return RunOutcome(False, "KeyboardInterrupt", interrupted=True)
     line = redact(f"{type(error).__name__}: {error}".splitlines()[0][:300])
-    return RunOutcome(False, line, _error_text(error))
+    return RunOutcome(False, line, exception_text(error))
