@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from . import confirm
 from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
 from .display import CodeHeader, CodeRecord, StatusLine, note
 from .errors import CodeFailedError, CodegenError, PolicyError
@@ -17,7 +18,7 @@ from .extract import extract_code
 from .frontend import GeneratedMeta, LinkedCell, Placement, code_hash
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
-from .policy import check
+from .policy import check, namespace_aliases
 from .prompting import code_request, pinned_repair_request, repair_request
 from .session import CodegenSession
 
@@ -221,15 +222,41 @@ def run_prompt(
     while True:
         meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
-        finding = check(code, user_names) if policy != "off" else None
+        finding = None
+        if policy != "off":
+            registered = session.functions.names()
+            aliases = namespace_aliases(shell.user_ns)
+            finding = check(code, user_names, policy=policy, registered=registered, aliases=aliases)
         if finding is not None and finding.kind == "blocked":
             record("blocked", code)
             status.done(f"✗ {model} · blocked, nothing ran")
             raise PolicyError(f"{finding.message()}; the code was not run.")
+        ask_reason = "You asked to confirm (--confirm)" if job.confirm else None
+        if finding is not None and finding.kind == "confirm":
+            ask_reason, finding = finding.message(), None
         rejected = finding.message() if finding is not None else None
         if rejected is None and precheck is not None:
             rejected = precheck(session, code)
         if rejected is None:
+            if ask_reason is not None and job.run:
+                pin = Pin(code, model, job.mode, phash, meta.created, attempts)
+
+                def confirmed(code: str = code, pin: Pin = pin, meta: GeneratedMeta = meta) -> None:
+                    # Runs from the Run button, after this cell ended: same limits, then pin.
+                    outcome = run_code(shell, code, timeout=timeout)
+                    if not outcome.ok:
+                        record(f"failed: {outcome.error_line[:60]}", code)
+                        raise CodeFailedError(f"The confirmed code failed: {outcome.error_line}")
+                    session.pins.put(key, pin)
+                    session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+                    record("ok (confirmed)", code)
+
+                try:
+                    confirm.ask(shell, confirm.ConfirmRequest(code, ask_reason, model), confirmed)
+                except CodegenError:
+                    record("awaiting confirmation", code)
+                    status.done(f"? {model} · waiting for confirmation, nothing ran")
+                    raise
             if not placed_once:
                 placed_once = True
                 placement = Placement(
@@ -264,15 +291,16 @@ def run_prompt(
                 record("interrupted", code)
                 status.done(f"■ {model} · interrupted")
                 raise CodegenError(
-                    "Interrupted: the generated code was stopped; your variables "
-                    "keep the values it had set so far."
+                    "Interrupted: the generated code was stopped; your variables are bound "
+                    "as before it ran (objects it changed in place stay changed)."
                 )
             if outcome.timed_out:
                 record("timed out", code)
                 status.done(f"■ {model} · stopped at the time limit")
                 raise CodegenError(
-                    f"The generated code ran longer than {timeout:g} s and "
-                    "was stopped; raise the limit with %gemini config timeout=N."
+                    f"The generated code ran longer than {timeout:g} s and was stopped; your "
+                    "variables are as before it ran. Raise the limit with --timeout S or "
+                    "%gemini config timeout=N."
                 )
             error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
         else:

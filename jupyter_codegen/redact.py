@@ -1,16 +1,28 @@
-"""Keep credentials out of everything we send or store: by variable name and by value pattern."""
+"""Keep credentials out of everything we send or store: by variable name and by value pattern.
+
+Three layers, because each alone leaks:
+
+* **names** (:func:`is_secret_name`): ``api_key``, ``dbPassword``, ``AUTH_TOKEN`` are never
+  described to the model, and generated code may not read them (see :mod:`.policy`);
+* **shapes** (:func:`contains_secret`, :func:`redact`): Google ``AIza...`` keys, ``sk-...``,
+  GitHub/Slack/AWS/Hugging Face tokens, JWTs, private-key blocks, ``user:password@`` URLs,
+  ``password=...`` pairs, whatever variable they sit in (a DataFrame cell, an error message);
+* **known values** (:func:`secret_values`): the exact values of secret-named variables and
+  environment variables, so ``db_password = "hunter2-hunter2"`` is caught even though it has no
+  recognisable shape when it shows up in a traceback or a printed line.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-# Name parts (split on "_" and camelCase) that mark a credential. Whole parts only, so that
-# `keys`, `monkey` or `author` stay visible while `api_key`, `dbPassword` and `AUTH_TOKEN` do not.
+# Name parts (split on "_" and camelCase) that mark a credential wherever they appear.
 _SECRET_PARTS = frozenset(
     [
-        "key",
         "apikey",
-        "token",
         "secret",
         "secrets",
         "password",
@@ -20,11 +32,53 @@ _SECRET_PARTS = frozenset(
         "credential",
         "credentials",
         "creds",
-        "auth",
-        "cookie",
         "bearer",
         "dsn",
         "privatekey",
+        "accesskey",
+        "secretkey",
+    ]
+)
+# Parts that mark a credential only as the last part: `auth_token` and `stripe_key` are
+# secrets, `token_ids` and `key_column` are not.
+_SECRET_LAST_PARTS = frozenset(["token", "key", "auth", "cookie", "pass"])
+# `key` after these is a data-modelling word, not a credential.
+_BENIGN_KEY_PREFIXES = frozenset(
+    [
+        "sort",
+        "primary",
+        "foreign",
+        "join",
+        "group",
+        "dict",
+        "map",
+        "lookup",
+        "index",
+        "partition",
+        "cache",
+        "hash",
+        "row",
+        "col",
+        "column",
+        "unique",
+        "composite",
+        "natural",
+        "surrogate",
+        "merge",
+        "legend",
+        "color",
+        "colour",
+        "music",
+        "piano",
+        "hot",
+        "short",
+        "keyboard",
+        "next",
+        "prev",
+        "max",
+        "min",
+        "first",
+        "last",
     ]
 )
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -34,30 +88,50 @@ _SECRET_VALUE = re.compile(
     r"|".join(
         [
             r"AIza[0-9A-Za-z_\-]{30,}",  # Google API keys
-            r"\bsk-[A-Za-z0-9_\-]{16,}",  # OpenAI/Anthropic-style keys
+            r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}",  # OpenAI/Anthropic-style keys
+            r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",  # Stripe keys
             r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}",  # GitHub tokens
+            r"\bglpat-[A-Za-z0-9_\-]{20,}",  # GitLab tokens
+            r"\bhf_[A-Za-z0-9]{30,}",  # Hugging Face tokens
+            r"\bnpm_[A-Za-z0-9]{30,}",  # npm tokens
+            r"\bpypi-[A-Za-z0-9_\-]{40,}",  # PyPI tokens
             r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
-            r"\bAKIA[0-9A-Z]{16}\b",  # AWS access key ids
+            r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",  # SendGrid keys
+            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",  # AWS access key ids
             r"\bya29\.[0-9A-Za-z_\-]{20,}",  # Google OAuth access tokens
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+            r"\b1//0[0-9A-Za-z_\-]{30,}",  # Google OAuth refresh tokens
+            r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----",
             r"\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{5,}",  # JWTs
             r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:[^\s@/]+@",  # URLs with user:password@
-            r"\b(?:[Pp]assword|PASSWORD|[Pp]asswd|[Pp]wd|PWD|[Ss]ecret|SECRET|[Aa]pi[_-]?[Kk]ey"
-            r"|API[_-]?KEY|[Tt]oken|TOKEN)\s*[=:]\s*\S{4,}",
+            r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=[A-Za-z0-9+/=%]{16,}",
+            r"\b[Bb]earer\s+[A-Za-z0-9_\-.=+/]{16,}",
+            r"(?i:\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token"
+            r"|token|client[_-]?secret)\b['\"]?\s*[=:]\s*['\"]?[^\s'\",;]{4,})",
         ]
     )
 )
 
 REDACTED = "<redacted>"
+#: Environment variables whose names look secret but are not (the shell's working directory).
+_NOT_SECRET_ENV = frozenset(["PWD", "OLDPWD"])
+#: Known values shorter than this are not redacted by value (too many false hits: "1234").
+_MIN_VALUE_LEN = 6
 
 
 def is_secret_name(name: str) -> bool:
     """True for variable names that suggest a credential (``api_key``, ``db_password``...)."""
     parts = [p.lower() for p in _NAME_PART.findall(name)]
+    if not parts:
+        return False
     joined = "".join(parts)
-    return (
-        any(p in _SECRET_PARTS or p.startswith("passw") for p in parts) or joined in _SECRET_PARTS
-    )
+    if joined in _SECRET_PARTS or any(p in _SECRET_PARTS or p.startswith("passw") for p in parts):
+        return True
+    last = parts[-1]
+    if last in _SECRET_LAST_PARTS:
+        if last == "key":
+            return len(parts) > 1 and parts[-2] not in _BENIGN_KEY_PREFIXES
+        return True
+    return False
 
 
 def contains_secret(text: str) -> bool:
@@ -65,6 +139,40 @@ def contains_secret(text: str) -> bool:
     return bool(_SECRET_VALUE.search(text))
 
 
-def redact(text: str) -> str:
-    """Replace every credential-shaped substring of ``text`` with ``<redacted>``."""
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """Replace every credential-shaped substring of ``text``, and every ``known`` secret
+    value in it, with ``<redacted>``."""
+    for value in sorted(known, key=len, reverse=True):
+        if len(value) >= _MIN_VALUE_LEN and value in text:
+            text = text.replace(value, REDACTED)
     return _SECRET_VALUE.sub(REDACTED, text)
+
+
+def secret_values(
+    namespace: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """Exact values to redact: string values of secret-named variables in ``namespace`` (and in
+    dicts they hold, one level deep) and of secret-named environment variables (``os.environ``
+    when ``environ`` is None). Values shorter than 6 characters are left out."""
+    found: set[str] = set()
+
+    def take(value: Any) -> None:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and len(value.strip()) >= _MIN_VALUE_LEN:
+            found.add(value.strip())
+
+    for name, value in list((namespace or {}).items()):
+        if name.startswith("_"):
+            continue
+        if is_secret_name(name):
+            take(value)
+        if isinstance(value, dict) and len(value) <= 200:
+            for key, item in list(value.items()):
+                if isinstance(key, str) and is_secret_name(key):
+                    take(item)
+    env = os.environ if environ is None else environ
+    for name, value in list(env.items()):
+        if is_secret_name(name) and name.upper() not in _NOT_SECRET_ENV:
+            take(value)
+    return frozenset(found)
