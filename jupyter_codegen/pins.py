@@ -2,8 +2,10 @@
 
 Keyed by prompt text, model and mode (never by kernel state, so re-running in the same kernel
 hits). One small JSON file per key under a per-user cache directory: safe to delete at any time,
-written atomically (temp file + rename) so concurrent kernels never see a torn file, and a
-corrupt file is simply a miss.
+written atomically (temp file, fsync, rename) so concurrent kernels never see a torn file (the
+last writer wins, whole), and a corrupt, truncated or foreign file is simply a miss. The store
+is a cache: a write that fails (read-only or full disk, a file where the folder should be) is
+dropped with a warning and never fails the prompt cell.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+import warnings
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import platformdirs
@@ -42,6 +46,29 @@ class Pin:
     attempts: int = 1
 
 
+#: A pin file larger than this is not ours (pins hold one cell of code).
+_MAX_PIN_BYTES = 4 * 1024 * 1024
+
+
+def _pin_from(data: object) -> Pin | None:
+    """A :class:`Pin` from decoded JSON, or None unless every field has the right type."""
+    if not isinstance(data, dict):
+        return None
+    wanted = {f.name: f for f in fields(Pin)}
+    if not set(data) <= set(wanted):
+        return None
+    try:
+        pin = Pin(**data)
+    except TypeError:
+        return None
+    text_fields = ("code", "model", "mode", "prompt_hash", "created")
+    if not all(isinstance(getattr(pin, name), str) for name in text_fields):
+        return None
+    if not isinstance(pin.attempts, int) or isinstance(pin.attempts, bool):
+        return None
+    return pin
+
+
 class PinStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or cache_root()) / "pins"
@@ -55,23 +82,51 @@ class PinStore:
         return self.root / f"{key}.json"
 
     def get(self, key: str) -> Pin | None:
+        """The pin for ``key``, or None when missing, truncated, corrupt or of another shape."""
         try:
-            data = json.loads(self._path(key).read_text("utf-8"))
-            return Pin(**data)
-        except (OSError, ValueError, TypeError):
-            return None  # missing, truncated or from another version: a miss, not an error
+            path = self._path(key)
+            if path.stat().st_size > _MAX_PIN_BYTES:
+                return None
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None  # missing, truncated or not JSON: a miss, not an error
+        return _pin_from(data)
 
-    def put(self, key: str, pin: Pin) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".pin-", suffix=".tmp")
+    def put(self, key: str, pin: Pin) -> bool:
+        """Store ``pin`` atomically; False (with a warning) when the cache cannot be written."""
+        tmp = None
         try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".pin-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(pin), handle)
+                handle.flush()
+                os.fsync(handle.fileno())  # a crash after the rename leaves the whole file
             os.replace(tmp, self._path(key))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            tmp = None
+            self._sweep()
+            return True
+        except OSError as exc:
+            warnings.warn(
+                f"jupyter-codegen: could not write the pin cache at {self.root} "
+                f"({type(exc).__name__}); the code ran, it is just not pinned.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return False
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def _sweep(self) -> None:
+        """Remove temp files that a crashed writer left behind (older than an hour)."""
+        cutoff = time.time() - 3600
+        with contextlib.suppress(OSError):
+            for leftover in self.root.glob(".pin-*.tmp"):
+                with contextlib.suppress(OSError):
+                    if leftover.stat().st_mtime < cutoff:
+                        leftover.unlink()
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(OSError):

@@ -548,7 +548,8 @@ def _lookup(table: dict[str, str], name: str) -> str | None:
         return table[name]
     parts = name.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        reason = table.get(".".join(parts[:i]) + ".")
+        prefix = ".".join(parts[:i])
+        reason = table.get(prefix + ".") or table.get(prefix)
         if reason is not None:
             return reason
     for key, reason in table.items():
@@ -762,7 +763,7 @@ class _Analysis:
                 elif self.strict:
                     self.strict_block(f"`from {modules[0]} import *`", node)
         for module in modules:
-            if _root(module) == "jupyter_codegen" or module in ("ctypes", "cffi"):
+            if _root(module) in ("jupyter_codegen", "ctypes", "cffi"):
                 self.blocked(f"`import {module}`", _lookup(_BLOCKED, module + ".") or "", node)
                 continue
             if self.strict and not _strict_module(module):
