@@ -47,6 +47,9 @@ class Codegen(Configurable):
     max_output_tokens = Int(4096, min=64, help="Longest reply the model may write.").tag(
         config=True
     )
+    max_tool_rounds = Int(
+        25, min=1, max=200, help="Rounds of native function calls before the model must answer."
+    ).tag(config=True)
     quiet = Bool(False, help="Hide the code header and status line under prompt cells.").tag(
         config=True
     )

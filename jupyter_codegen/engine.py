@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import confirm
+from . import confirm, tool_calls
 from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
 from .display import CodeHeader, CodeRecord, StatusLine, note
-from .errors import CodeFailedError, CodegenError, PolicyError
+from .errors import CodeFailedError, CodegenError, NoCodeError, PolicyError
 from .executor import run_code
 from .extract import extract_code
 from .frontend import GeneratedMeta, LinkedCell, Placement, code_hash
+from .functions import CallLog
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
 from .policy import check, namespace_aliases
@@ -70,10 +71,20 @@ def generate(
     status: StatusLine,
     label: str,
     extract: Extractor = extract_code,
+    calls: CallLog | None = None,
 ) -> tuple[Reply, str]:
-    """Stream one reply with a live status line; return it with the code it contains."""
-    reply = stream_reply(session, request, model, status, label)
-    return reply, extract(reply)
+    """Stream one reply with a live status line; return it with the code it contains.
+
+    After native function calls (logged in ``calls``) the model may answer in prose: then the
+    code is ""."""
+    native_before = calls.native_count if calls is not None else 0
+    reply = stream_reply(session, request, model, status, label, calls=calls)
+    try:
+        return reply, extract(reply)
+    except NoCodeError:
+        if calls is not None and calls.native_count > native_before:
+            return reply, ""
+        raise
 
 
 def stream_reply(
@@ -83,12 +94,14 @@ def stream_reply(
     status: StatusLine,
     label: str,
     observe: Callable[[BackendEvent], None] | None = None,
+    calls: CallLog | None = None,
 ) -> Reply:
     """Stream one reply with a live status line (model, label, elapsed time, tokens).
 
     For modes whose reply may hold no code (``--answer``'s final answer); :func:`generate`
     adds the code extraction. ``observe`` sees every event in order (the reply itself loses
-    the order of text and sandbox code parts)."""
+    the order of text and sandbox code parts). When the request declares tools, the model's
+    function calls run here (logged in ``calls``) until a reply without calls arrives."""
     backend = session.backend(model)
     if backend.kind == "local":
         session.note_once_local(note)
@@ -105,7 +118,21 @@ def stream_reply(
         status.update(f"{spin} {model} · {label} · {status.elapsed():.1f} s · {tokens} tokens")
 
     status.update(f"{_SPINNER[0]} {model} · {label} · waiting for the model", force=True)
-    return collect(backend.stream(request), on_event)
+    reply = collect(backend.stream(request), on_event)
+    if reply.function_calls and request.tools:
+        log = calls if calls is not None else CallLog(session.shell)
+        reply = tool_calls.resolve_calls(
+            session.functions,
+            request,
+            reply,
+            lambda follow_up: collect(backend.stream(follow_up), on_event),
+            log,
+            max_rounds=session.config.max_tool_rounds,
+            progress=lambda text: status.update(f"⚙ {model} · {text}", force=True),
+        )
+        if calls is None:
+            log.finish()
+    return reply
 
 
 def _linked_pin(linked: LinkedCell | None, phash: str, job: PromptJob) -> str | None:
@@ -180,7 +207,9 @@ def run_prompt(
     key = PinStore.key(job.prompt, model, job.mode)
     status = StatusLine(shell, enabled=not job.quiet)
     header = CodeHeader(job.quiet)
-    context = session.context(job.prompt).render()
+    tools = tool_calls.offer_mode(job.tools, tool_calls.backend_kind_of(session, model))
+    calls = CallLog(shell, show=not job.quiet)
+    context = tool_calls.context_text(session, job.prompt, tools)
 
     request: ModelRequest | None = None
     reply_text = ""
@@ -191,7 +220,8 @@ def run_prompt(
         code, source = pinned, "pinned"
     else:
         request = build_request(context, job, config.max_output_tokens)
-        reply, code = generate(session, request, model, status, "generating", extract)
+        request = tool_calls.with_tools(request, session.functions, tools)
+        reply, code = generate(session, request, model, status, "generating", extract, calls)
         reply_text, source = reply.text or f"```python\n{code}```", "generated"
 
     attempts, fixes_left, placed_once = 1, job.max_fixes, False
@@ -213,8 +243,16 @@ def run_prompt(
                 status_text,
                 final_code,
                 cell_id,
+                tuple(calls.records),
             )
         )
+        calls.finish()
+
+    if pinned is None and not code:  # answered in prose from native function calls
+        tool_calls.show_answer(reply.text)
+        record("answered", None)
+        status.done(f"✓ {model} · answered from {calls.native_count} function call(s)")
+        return Outcome("", model, source, attempts, placed=False)
 
     user_names = session.user_names()
     policy = job.policy or config.policy
@@ -279,7 +317,8 @@ def run_prompt(
                 status.done(f"✓ {model} · {source} · not run (--no-run)")
                 return Outcome(code, model, source, attempts, placed=False)
             status.update(f"▶ {model} · running {source} code", force=True)
-            outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
+            with session.functions.calls_from_generated_code(shell.user_ns, calls):
+                outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
             if outcome.ok:
                 problem = verify(session) if verify is not None else None
                 if problem is None:
@@ -315,7 +354,7 @@ def run_prompt(
         note(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
         fixes_left -= 1
         attempts += 1
-        context = session.context(job.prompt).render()
+        context = tool_calls.context_text(session, job.prompt, tools)
         request = repair(
             request,
             reply_text,
@@ -327,7 +366,7 @@ def run_prompt(
             config.max_output_tokens,
         )
         reply, code = generate(
-            session, request, model, status, f"fixing (attempt {attempts})", extract
+            session, request, model, status, f"fixing (attempt {attempts})", extract, calls
         )
         reply_text, source = reply.text or f"```python\n{code}```", "repaired"
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .functions import CallRecord
 
 
 def now_iso() -> str:
@@ -21,6 +25,8 @@ class HistoryEntry:
     status: str  # ok | failed: ... | placed | not run
     code: str | None
     cell_id: str | None = None
+    #: Calls of registered functions during the prompt (native and from the code), in order.
+    calls: tuple[CallRecord, ...] = ()
 
 
 @dataclass
@@ -42,5 +48,6 @@ class History:
             rows.append(
                 f"{i:>3}  {e.time[11:19]}  {e.model:<18} {e.mode:<6} {e.source:<9} "
                 f"x{e.attempts}  {e.status:<10} {prompt}"
+                + (f"  [{len(e.calls)} function calls]" if e.calls else "")
             )
         return "\n".join(rows)

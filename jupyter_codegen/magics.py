@@ -176,7 +176,7 @@ class GeminiMagics(Magics):
         print(self.session.history.render())
 
     def _functions(self, args: list[str]) -> None:
-        lines = self.session.functions.describe_for_prompt()
+        lines = self.session.functions.listing()
         print(
             "\n".join(lines) if lines else "No registered functions (see jupyter_codegen.register)."
         )

@@ -43,6 +43,7 @@ def repair_request(
         mode="repair",
         system=previous.system,
         turns=(*previous.turns, Turn.model(reply_text), Turn.user(follow_up)),
+        tools=previous.tools,  # registered functions stay callable while fixing
         max_output_tokens=previous.max_output_tokens,
     )
 

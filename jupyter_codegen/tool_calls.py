@@ -91,6 +91,16 @@ def offer_mode(flag: str | None, backend_kind: str) -> str:
     return flag or "both"
 
 
+def backend_kind_of(session: Any, model: str) -> str:
+    """The kind of the backend for ``model`` without creating it (a pinned run needs none)."""
+    backend = session.backends.get(model)
+    if backend is not None:
+        return str(backend.kind)
+    from .backends import backend_kind
+
+    return backend_kind(model)
+
+
 def with_tools(request: ModelRequest, registry: FunctionRegistry, how: str) -> ModelRequest:
     """``request`` with the registered functions declared as tools (``native``/``both``) and
     the matching instructions added to the system prompt."""

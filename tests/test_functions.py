@@ -1,0 +1,297 @@
+"""The registry of registered functions: registration, descriptions, and the validating wrapper
+that generated code calls (through the engine, on a real InteractiveShell)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+from typing import Literal
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_codegen import register, unregister
+from jupyter_codegen.backends.scripted import ScriptedBackend
+from jupyter_codegen.errors import CodeFailedError
+from jupyter_codegen.functions import (
+    CallLog,
+    CallRecord,
+    FunctionRegistry,
+    InvalidArgumentsError,
+    RegistrationError,
+)
+from jupyter_codegen.session import session_for
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
+    sh = InteractiveShell.instance()
+    sh.reset(new_session=False)
+    if hasattr(sh, "_jupyter_codegen_session"):
+        session_for(sh).uninstall()
+        del sh._jupyter_codegen_session
+    sh.run_line_magic("load_ext", "jupyter_codegen")
+    sh.run_line_magic("reload_ext", "jupyter_codegen")
+    session = session_for(sh)
+    session.config.model = "scripted"
+    session.backends["scripted"] = ScriptedBackend()
+    yield sh
+    session.uninstall()
+    del sh._jupyter_codegen_session
+
+
+def scripted(sh) -> ScriptedBackend:
+    return session_for(sh).backends["scripted"]  # type: ignore[return-value]
+
+
+def fence(code: str) -> str:
+    return f"```python\n{code}\n```\n"
+
+
+class Unit(enum.Enum):
+    C = "celsius"
+    F = "fahrenheit"
+
+
+@dataclasses.dataclass
+class Stop:
+    city: str
+    nights: int = 1
+
+
+WEATHER = {"Paris": 18.0, "Rome": 24.5, "Oslo": 9.0}
+
+
+def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict:
+    """Current weather for a city.
+
+    Args:
+        city: City name, e.g. "Paris".
+        unit: Temperature unit.
+    """
+    temp = WEATHER[city]
+    return {"city": city, "temp": temp if unit == "C" else temp * 9 / 5 + 32}
+
+
+# --- the registry on its own --------------------------------------------------------------
+
+
+def test_registry_names_specs_and_listing():
+    registry = FunctionRegistry()
+    registry.add(get_weather)
+    assert registry.names() == ["get_weather"] and "get_weather" in registry
+    assert registry.functions == {"get_weather": get_weather}
+    (spec,) = registry.tool_specs()
+    assert spec.name == "get_weather" and spec.description == "Current weather for a city."
+    assert spec.parameters["required"] == ["city"]
+    assert registry.listing() == [
+        "get_weather(city: str, unit: Literal['C', 'F'] = 'C') -> dict"
+        "  # Current weather for a city."
+    ]
+    registry.remove("get_weather")
+    assert registry.names() == [] and registry.tool_specs() == ()
+
+
+def test_describe_for_prompt_is_python_source_with_notes():
+    def plan(stops: list[Stop], unit: Unit = Unit.C) -> str:
+        """Plan a trip.
+
+        Args:
+            stops: The stops, in order.
+        """
+        return ""
+
+    async def fetch(url: str) -> str:
+        """Download a page."""
+        return url
+
+    registry = FunctionRegistry()
+    registry.add(plan)
+    registry.add(fetch)
+    plan_text, fetch_text = registry.describe_for_prompt()
+    assert plan_text.splitlines() == [
+        "def plan(stops: list[Stop], unit: Unit = Unit.C) -> str:",
+        '    """Plan a trip.',
+        "",
+        "    Args:",
+        '        stops: The stops, in order."""',
+        "    # Stop: dataclass (city: str, nights: int = 1) (or a dict of these)",
+        "    # Unit: Enum of 'celsius', 'fahrenheit' (pass a member or its value)",
+    ]
+    # Async functions are plain calls for generated code (the wrapper runs the coroutine).
+    assert fetch_text == 'def fetch(url: str) -> str:\n    """Download a page."""'
+    assert registry.listing()[1] == "async fetch(url: str) -> str  # Download a page."
+
+
+def test_wrapper_validates_converts_and_logs():
+    def plan(stops: list[Stop], unit: Unit = Unit.C) -> str:
+        return f"{len(stops)} stops in {unit.name}"
+
+    registry = FunctionRegistry()
+    registry.add(plan)
+    log = CallLog()
+    ns: dict = {"plan": plan}
+    with registry.calls_from_generated_code(ns, log):
+        assert ns["plan"] is not plan
+        assert ns["plan"]([{"city": "Rome"}], unit="fahrenheit") == "1 stops in F"
+        with pytest.raises(InvalidArgumentsError) as info:
+            ns["plan"]([{"town": "Rome"}])
+        with pytest.raises(InvalidArgumentsError, match="missing a required argument: 'stops'"):
+            ns["plan"]()
+    assert ns["plan"] is plan  # restored
+    assert str(info.value) == (
+        "plan() got invalid arguments: stops[0]: unexpected field 'town' for Stop; fields: "
+        "city, nights. Signature: plan(stops: list[Stop], unit: Unit = Unit.C) -> str"
+    )
+    assert [r.ok for r in log.records] == [True, False, False]
+    first = log.records[0]
+    assert first.source == "code" and first.summary == "'1 stops in F'"
+    assert first.args == "stops=[Stop(city='Rome', nights=1)], unit=<Unit.F: 'fahrenheit'>"
+
+
+def test_binding_is_restored_unless_the_code_rebound_the_name():
+    registry = FunctionRegistry()
+    registry.add(get_weather, name="weather")
+    ns: dict = {}
+    with registry.calls_from_generated_code(ns, CallLog()):
+        assert ns["weather"]("Oslo")["temp"] == 9.0
+    assert "weather" not in ns
+    ns = {"get_weather": get_weather}
+    registry.add(get_weather)
+    with registry.calls_from_generated_code(ns, CallLog()):
+        ns["get_weather"] = "the code's own value"
+    assert ns["get_weather"] == "the code's own value"
+
+
+def test_async_function_is_a_blocking_call_in_code():
+    async def slow_double(x: int) -> int:
+        await asyncio.sleep(0)
+        return 2 * x
+
+    registry = FunctionRegistry()
+    registry.add(slow_double)
+    log = CallLog()
+    ns: dict = {}
+    with registry.calls_from_generated_code(ns, log):
+        assert ns["slow_double"](4.0) == 8  # 4.0 is an integral number: converted to 4
+    assert log.records[0].summary == "8"
+
+
+def test_call_log_render_is_compact():
+    log = CallLog(head=2, tail=1)
+    for i in range(6):
+        log.add(CallRecord("f", f"i={i}", "code", i != 3, "1" if i != 3 else "KeyError: 3", 0.002))
+    log.add(CallRecord("g", "", "native", True, "None", 1.5))
+    lines = log.render().splitlines()
+    assert lines[0] == "⚙ 7 function calls (1 native, 6 from code), 1 failed · 1.51 s"
+    assert lines[1] == "  ✓ code   f(i=0) → 1 · 2 ms"
+    assert lines[3] == "  … 4 more (1 failed, shown below)"
+    assert lines[4] == "  ✗ code   f(i=3) → KeyError: 3 · 2 ms"
+    assert lines[5] == "  ✓ native g() → None · 1.50 s"
+    assert len(lines) == 6
+
+
+# --- register() in a shell ----------------------------------------------------------------
+
+
+def test_register_forms_and_functions_subcommand(shell, capsys):
+    @register
+    def area(width: float, height: float = 1.0) -> float:
+        """Area of a rectangle."""
+        return width * height
+
+    @register(name="perimeter", description="Perimeter of a rectangle.")
+    def _perimeter(width: float, height: float) -> float:
+        return 2 * (width + height)
+
+    register(get_weather)
+    session = session_for(shell)
+    assert session.functions.names() == ["area", "perimeter", "get_weather"]
+    assert area(2.0) == 2.0  # @register returns the function itself
+    # Names that generated code calls exist in the user namespace.
+    assert shell.user_ns["perimeter"] is _perimeter
+    assert shell.user_ns["get_weather"] is get_weather
+    shell.run_line_magic("gemini", "functions")
+    out = capsys.readouterr().out
+    assert "area(width: float, height: float = 1.0) -> float  # Area of a rectangle." in out
+    assert "perimeter(width: float, height: float) -> float  # Perimeter of a rectangle." in out
+    unregister("perimeter")
+    unregister(get_weather)
+    assert session.functions.names() == ["area"]
+    assert "perimeter" not in shell.user_ns and "get_weather" not in shell.user_ns
+
+
+def test_register_without_annotations_is_one_clear_line(shell):
+    with pytest.raises(RegistrationError, match=r"city have no type annotation; annotate"):
+
+        @register
+        def weather(city):
+            return city
+
+    assert session_for(shell).functions.names() == []
+
+
+def test_context_describes_functions_for_code(shell):
+    register(get_weather)
+    scripted(shell).push(fence("t = get_weather('Rome')['temp']"))
+    shell.run_cell_magic("gemini", "--tools code", "temperature in Rome")
+    request = scripted(shell).requests[0]
+    text = request.turns[0].parts[0].text
+    assert "def get_weather(city: str, unit: Literal['C', 'F'] = 'C') -> dict:" in text
+    assert 'city: City name, e.g. "Paris".' in text
+    assert request.tools == ()  # --tools code declares no native tools
+    assert shell.user_ns["t"] == 24.5
+
+
+# --- generated code calling registered functions, through the engine -----------------------
+
+
+def test_loop_in_generated_code_is_logged_and_kept_in_history(shell, capsys):
+    register(get_weather)
+    code = "temps = {c: get_weather(c)['temp'] for c in ['Paris', 'Rome', 'Oslo']}"
+    scripted(shell).push(fence(code))
+    shell.run_cell_magic("gemini", "", "temperatures of three cities")
+    assert shell.user_ns["temps"] == WEATHER
+    out = capsys.readouterr().out
+    assert "⚙ 3 function calls (3 from code)" in out
+    assert "✓ code   get_weather(city='Rome') → {'city': 'Rome', 'temp': 24.5}" in out
+    entry = session_for(shell).history.entries[-1]
+    assert [c.args for c in entry.calls] == ["city='Paris'", "city='Rome'", "city='Oslo'"]
+    assert shell.user_ns["get_weather"] is get_weather  # the wrapper is gone again
+    shell.run_line_magic("gemini", "history")
+    assert "[3 function calls]" in capsys.readouterr().out
+
+
+def test_invalid_arguments_from_code_go_back_for_repair(shell):
+    register(get_weather)
+    scripted(shell).push(
+        fence("t = get_weather('Rome', unit='kelvin')"),
+        fence("t = get_weather('Rome', unit='F')['temp']"),
+    )
+    shell.run_cell_magic("gemini", "", "Rome in kelvin")
+    assert shell.user_ns["t"] == pytest.approx(76.1)
+    repair = scripted(shell).requests[1].turns[-1].parts[0].text
+    assert "InvalidArgumentsError: get_weather() got invalid arguments: unit: expected one of " in (
+        repair
+    )
+    assert "'C', 'F', got 'kelvin' (str)" in repair
+    calls = session_for(shell).history.entries[-1].calls
+    assert [c.ok for c in calls] == [False, True]
+
+
+def test_function_raising_in_code_fails_like_any_error(shell):
+    register(get_weather)
+    scripted(shell).push(fence("get_weather('Atlantis')"))
+    with pytest.raises(CodeFailedError, match="KeyError: 'Atlantis'"):
+        shell.run_cell_magic("gemini", "--max-fixes 0", "weather in Atlantis")
+    (call,) = session_for(shell).history.entries[-1].calls
+    assert not call.ok and call.summary == "KeyError: 'Atlantis'"
+
+
+def test_users_own_calls_are_not_wrapped(shell):
+    register(get_weather)
+    shell.run_cell("r = get_weather('Paris', unit='kelvin')")  # the user's code: no check
+    assert shell.user_ns["r"]["temp"] == pytest.approx(64.4)
