@@ -26,8 +26,8 @@ demo: install-demo
 	$(BIN)/python -m jupyter_codegen.demo
 
 lint: install-test
-	$(BIN)/ruff check jupyter_codegen tests benchmarks
-	$(BIN)/ruff format --check jupyter_codegen tests benchmarks
+	$(BIN)/ruff check jupyter_codegen tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check jupyter_codegen tests $(wildcard benchmarks)
 	$(BIN)/mypy
 
 test: lint
