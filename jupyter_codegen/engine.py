@@ -149,6 +149,9 @@ Verifier = Callable[[CodegenSession], "str | None"]
 #: Checks code before it is placed or run (after the policy); an error text sends it back for
 #: repair, as a rejected policy finding does (e.g. a declarative UI spec that does not validate).
 Precheck = Callable[[CodegenSession, str], "str | None"]
+#: Vouches for code a mode generated in a fixed shape that runs nothing the model wrote (the
+#: --ui=spec cell: one render call of a literal document); the code policy is not applied to it.
+Trusted = Callable[[str], bool]
 #: Builds the request that asks for a fix: (previous request, or None when the failing code was
 #: pinned; the previous reply's text; the failing code; the error; the context; the job; the
 #: number of the failed attempt; the output token limit).
@@ -187,13 +190,14 @@ def run_prompt(
     extract: Extractor = extract_code,
     precheck: Precheck | None = None,
     repair: RepairBuilder = default_repair,
+    trusted: Trusted | None = None,
 ) -> Outcome:
     """Run a ``%%gemini`` cell end to end. Raises :class:`CodegenError` subclasses (one line).
 
     Modes that produce code (plain code, ``--ui=code``, ``--ui=spec``) share this loop:
     ``build_request`` makes their first request, ``extract`` turns a reply into the cell's code,
     ``precheck`` may reject code before it runs, ``verify`` checks the result after it ran (e.g.
-    exercising widgets) and ``repair`` asks for a fix.
+    exercising widgets), ``repair`` asks for a fix and ``trusted`` code skips the policy.
     """
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
@@ -261,7 +265,7 @@ def run_prompt(
         meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
         finding = None
-        if policy != "off":
+        if policy != "off" and not (trusted is not None and trusted(code)):
             registered = session.functions.names()
             aliases = namespace_aliases(shell.user_ns)
             finding = check(code, user_names, policy=policy, registered=registered, aliases=aliases)
