@@ -1,7 +1,7 @@
 /**
- * Messages between the kernel (jupyter_codegen.comm_frontend) and this extension over the
- * `jupyter_codegen` comm target. Documented in docs/protocol.md; bump PROTOCOL_VERSION on any
- * incompatible change (both sides check it in the first message).
+ * Messages between the kernel (jupyter_codegen/comm_frontend.py) and this extension.
+ * Documented in docs/protocol.md; bump PROTOCOL_VERSION on any incompatible change (both sides
+ * check it: the hint payload and every comm message carry it).
  */
 
 /** The comm target the kernel opens. */
@@ -13,7 +13,159 @@ export const PROTOCOL_VERSION = 1;
 /** Cell metadata key linking a generated cell to its prompt cell (frontend.METADATA_KEY). */
 export const METADATA_KEY = 'jupyter_codegen';
 
-/** `comm_open` data sent by the kernel. */
+/** What a generated cell stores under `jupyter_codegen` (frontend.GeneratedMeta). */
+export interface IGeneratedMeta {
+  prompt_cell_id: string | null;
+  prompt_hash: string;
+  model: string;
+  mode: string;
+  created: string;
+  attempts: number;
+  source: string;
+  code_hash?: string;
+  superseded?: boolean;
+}
+
+/** True for a `%%gemini` cell (the headless runner's rule). */
+export function isPromptSource(source: string): boolean {
+  return source.trimStart().startsWith('%%gemini');
+}
+
+// --- extension -> kernel: the hint (a silent execute request, before the prompt cell's) -----
+
+export interface IHint {
+  version: number;
+  /** The kernel connection's client id: the `session` of its request headers. */
+  client: string;
+  /** The prompt cell about to run. */
+  cell_id: string;
+  /** Its linked generated cell, if any: the code it holds now and the stored hashes. */
+  linked: {
+    cell_id: string;
+    code: string;
+    code_hash: string | null;
+    prompt_hash: string | null;
+  } | null;
+  /** Ask the model again (the badge's Regenerate). */
+  regenerate: boolean;
+  /** The extension will run cells it is given (the `runGeneratedCells` setting). */
+  auto_run: boolean;
+}
+
+/** The Python a hint runs (silently) in the kernel. */
+export function hintCode(hint: IHint): string {
+  // JSON in a Python string literal: JSON string escapes are valid Python escapes.
+  const literal = JSON.stringify(JSON.stringify(hint));
+  return `__import__('jupyter_codegen.comm_frontend', fromlist=['_']).hint(${literal})`;
+}
+
+// --- kernel -> extension (comm messages) ----------------------------------------------------
+
+/** `comm_open` data. */
 export interface IOpenData {
   version: number;
+  client: string;
 }
+
+/** Insert or update the generated cell below a prompt cell and run it. */
+export interface IPlaceMsg {
+  type: 'place';
+  prompt_cell_id: string;
+  cell_id: string;
+  /** True: insert a new cell with `cell_id` below the prompt; false: update that cell. */
+  insert: boolean;
+  /** A user-edited generated cell the new one supersedes (kept, marked). */
+  supersede_cell_id: string | null;
+  code: string;
+  metadata: IGeneratedMeta;
+  run: boolean;
+}
+
+/** A fix of the generated cell that is running: new source and metadata, nothing reruns. */
+export interface IReplaceMsg {
+  type: 'replace';
+  cell_id: string;
+  code: string;
+  metadata: IGeneratedMeta;
+}
+
+/** Cells whose execution was deferred behind a new generated cell: run them again, in order. */
+export interface IRequeueMsg {
+  type: 'requeue';
+  cell_ids: string[];
+}
+
+/** A streamed piece of a sidebar chat reply. */
+export interface IChatDeltaMsg {
+  type: 'chat_delta';
+  id: string;
+  text: string;
+}
+
+/** The end of a sidebar chat reply. */
+export interface IChatDoneMsg {
+  type: 'chat_done';
+  id: string;
+  text: string;
+  code: string;
+  model: string;
+  error: string | null;
+}
+
+/** Backend status, registered functions and this kernel's generations (for the sidebar). */
+export interface IInfoMsg {
+  type: 'info';
+  status: string;
+  model: string | null;
+  functions: string[];
+  history: IHistoryEntry[];
+  last_error: string | null;
+}
+
+export interface IHistoryEntry {
+  time: string;
+  prompt: string;
+  model: string;
+  mode: string;
+  source: string;
+  attempts: number;
+  status: string;
+  code: string | null;
+  cell_id: string | null;
+}
+
+export type KernelMsg =
+  | IPlaceMsg
+  | IReplaceMsg
+  | IRequeueMsg
+  | IChatDeltaMsg
+  | IChatDoneMsg
+  | IInfoMsg;
+
+// --- extension -> kernel (comm messages) ----------------------------------------------------
+
+/** The answer to `place`: whether the cell was written, and whether it will run. */
+export interface IPlacedMsg {
+  type: 'placed';
+  cell_id: string;
+  ok: boolean;
+  will_run: boolean;
+  /** It was already queued (Run All, Shift-Enter twice): its own request runs the code. */
+  queued: boolean;
+}
+
+/** A sidebar chat message: the kernel answers with `chat_delta`... then `chat_done`. */
+export interface IChatMsg {
+  type: 'chat';
+  id: string;
+  text: string;
+  /** Empty: the kernel's configured model. */
+  model: string;
+}
+
+/** Ask for an `info` message. */
+export interface IInfoRequestMsg {
+  type: 'info_request';
+}
+
+export type FrontendMsg = IPlacedMsg | IChatMsg | IInfoRequestMsg;

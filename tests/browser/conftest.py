@@ -4,6 +4,9 @@ One JupyterLab per test session (a temp root_dir, a token, a free port, isolated
 workspaces, the news popup off); one fresh browser context and page per test, with a screenshot
 saved under tests/artifacts/ when the test ends (passed or not).
 
+Models: the kernels talk to the project's Gemini-compatible test server (``gemini``, one per
+session, emptied before each test) through the real google-genai SDK, with a fake key.
+
 Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``); playwright's own
 browser download is never used. Without it the tests are skipped, unless
 ``JUPYTER_CODEGEN_REQUIRE_BROWSER=1`` (CI), where a missing browser is an error.
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer
 
 CHROMIUM = os.environ.get("JUPYTER_CODEGEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -75,8 +79,15 @@ def _free_port() -> int:
 class LabServer:
     """A running ``jupyter lab`` (or ``jupyter notebook``) subprocess."""
 
-    def __init__(self, root: Path, app: str, disabled: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        app: str,
+        disabled: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
+        self.extra_env = dict(extra_env or {})
         self.app = app
         self.port = _free_port()
         self.token = secrets.token_hex(16)
@@ -111,6 +122,7 @@ class LabServer:
             JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:
@@ -191,9 +203,52 @@ def _start(tmp_path_factory: pytest.TempPathFactory, app: str, **kw: Any) -> Ite
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+def gemini_session() -> Iterator[GeminiTestServer]:
+    with GeminiTestServer() as server:
+        yield server
+
+
+@pytest.fixture
+def gemini(gemini_session: GeminiTestServer) -> GeminiTestServer:
+    """The session's Gemini test server, with no queued replies and no recorded requests."""
+    gemini_session.reset()
+    return gemini_session
+
+
+def _kernel_env(gemini: GeminiTestServer, home: Path) -> dict[str, str]:
+    """What the kernels inherit: the test server, a fake key, a private pin store."""
+    env = {
+        "GOOGLE_GEMINI_BASE_URL": gemini.url,
+        "GEMINI_API_KEY": FAKE_GEMINI_KEY,
+        "JUPYTER_CODEGEN_CACHE_DIR": str(home / "codegen-cache"),
+        "JUPYTER_CODEGEN_MODEL": "",
+    }
+    for name in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_CLOUD_PROJECT"):
+        env[name] = ""
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    tmp_path_factory: pytest.TempPathFactory, gemini_session: GeminiTestServer
+) -> Iterator[LabServer]:
     """JupyterLab with the extension installed and enabled."""
-    yield from _start(tmp_path_factory, "lab")
+    home = tmp_path_factory.mktemp("kernel-home")
+    yield from _start(tmp_path_factory, "lab", extra_env=_kernel_env(gemini_session, home))
+
+
+@pytest.fixture(scope="session")
+def notebook_server_without_extension(
+    tmp_path_factory: pytest.TempPathFactory, gemini_session: GeminiTestServer
+) -> Iterator[LabServer]:
+    """Notebook 7 with the jupyter-codegen extension disabled (the kernel-side fallback)."""
+    home = tmp_path_factory.mktemp("kernel-home-nb")
+    yield from _start(
+        tmp_path_factory,
+        "notebook",
+        disabled=("jupyter-codegen",),
+        extra_env=_kernel_env(gemini_session, home),
+    )
 
 
 # --- the browser ----------------------------------------------------------------------------

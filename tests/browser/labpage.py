@@ -84,12 +84,12 @@ class Notebook:
             "language": "python",
         }
         for i, spec in enumerate(cells):
-            cell = (
-                nbformat.v4.new_code_cell(spec)
-                if isinstance(spec, str)
-                else nbformat.from_dict(spec)
-            )
-            cell.setdefault("id", f"cell-{i}")
+            if isinstance(spec, str):
+                cell = nbformat.v4.new_code_cell(spec)
+                cell.id = f"cell-{i}"
+            else:
+                cell = nbformat.from_dict(spec)
+                cell.setdefault("id", f"cell-{i}")
             nb.cells.append(cell)
         path = Path(server.root) / name
         path.parent.mkdir(parents=True, exist_ok=True)
