@@ -259,3 +259,13 @@ def test_abandoned_stream_does_not_block_the_next_one(backend: LocalBackend) -> 
     reply = collect(backend.stream(code_request("Print the mean of prices.", PRICES)))
     assert reply.finish_reason == "STOP" and "prices" in reply.text
     stream.close()
+
+
+@pytest.mark.local_model
+def test_request_longer_than_the_window_is_one_clear_error(backend: LocalBackend) -> None:
+    sharing = LocalBackend(llama=backend.load())  # shares the loaded model
+    huge = code_request("Sum all.", "\n".join(f"- v{i}: int = {i}" for i in range(3000)))
+    with pytest.raises(BackendError, match=r"does not fit the embedded model's 8192-token window"):
+        collect(sharing.stream(huge))
+    # The shared model still answers afterwards.
+    assert collect(backend.stream(code_request("Print prices.", PRICES, max_output_tokens=8))).text

@@ -226,6 +226,15 @@ def _import_llama() -> Any:
     return Llama
 
 
+def _refused(err: ValueError, n_ctx: int) -> BackendError:
+    if "context window" in str(err):
+        return BackendError(
+            f"the request does not fit the embedded model's {n_ctx}-token window ({err}): "
+            "ask about fewer variables, or use a Gemini model"
+        )
+    return BackendError(f"the embedded model refused the request: {err}")
+
+
 def _finish_reason(reason: str | None) -> str:
     return {"length": "MAX_TOKENS", "stop": "STOP", None: "STOP"}.get(reason, str(reason).upper())
 
@@ -334,17 +343,14 @@ class LocalBackend:
         generation = self._claim()
         chunks: Any = None
         try:
-            try:
-                chunks = llm.create_chat_completion(
-                    messages,
-                    stream=True,
-                    temperature=0.0,
-                    seed=self.seed,
-                    max_tokens=max(1, request.max_output_tokens),
-                    stop=list(request.stop),
-                )
-            except ValueError as err:  # e.g. "Requested tokens (9001) exceed context window"
-                raise BackendError(f"the embedded model cannot take this request: {err}") from None
+            chunks = llm.create_chat_completion(
+                messages,
+                stream=True,
+                temperature=0.0,
+                seed=self.seed,
+                max_tokens=max(1, request.max_output_tokens),
+                stop=list(request.stop),
+            )
             self._active = chunks
             prompt_tokens = 0
             output_tokens = 0
@@ -354,8 +360,8 @@ class LocalBackend:
                     chunk = next(chunks)
                 except StopIteration:
                     break
-                except ValueError as err:
-                    raise BackendError(f"the embedded model stopped: {err}") from None
+                except ValueError as err:  # llama-cpp-python's way to refuse a request
+                    raise _refused(err, self.n_ctx) from None
                 choice = chunk["choices"][0]
                 text = choice["delta"].get("content")
                 if text:
