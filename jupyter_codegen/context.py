@@ -53,6 +53,9 @@ _INSTRUCTION_NOTE = (
 )
 _MAX_COLUMNS = 40
 _MAX_ITEM_CHARS = 900
+#: After this many variables in a row did not fit, the rest are listed by name, undescribed:
+#: describing one can cost milliseconds (a DataFrame's sample rows) and the budget is spent.
+_MAX_MISSES = 8
 _SCALARS = (int, float, complex, bool, type(None))
 
 _short = reprlib.Repr()
@@ -80,6 +83,11 @@ class KernelContext:
     budget: int = 6000
 
     def render(self) -> str:
+        text = self.full_text()
+        return text if len(text) <= self.budget else text[: self.budget - 20] + "\n[...truncated]"
+
+    def full_text(self) -> str:
+        """The text before the hard cut to the budget."""
         parts: list[str] = []
         if self.variables:
             parts.append("Variables:")
@@ -88,6 +96,7 @@ class KernelContext:
             parts.append("Variables: (none defined yet)")
         if self.omitted:
             names = ", ".join(self.omitted[:30]) + (" ..." if len(self.omitted) > 30 else "")
+            names = _clip(names, 400)  # long names must not crowd out what follows
             parts.append(f"({len(self.omitted)} more variables not described: {names})")
         if self.modules:
             parts.append("Imported modules: " + ", ".join(self.modules))
@@ -96,8 +105,7 @@ class KernelContext:
             parts.extend(self.functions)
         if self.last_error:
             parts.append(f"Last error in the kernel: {self.last_error}")
-        text = "\n".join(parts)
-        return text if len(text) <= self.budget else text[: self.budget - 20] + "\n[...truncated]"
+        return "\n".join(parts)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -268,8 +276,9 @@ def build_context(
     candidates.sort(key=lambda item: wanted.get(item[0], len(wanted)))
 
     used = len(ctx.render())
+    misses = 0
     for name, value in candidates:
-        if used >= budget:
+        if used >= budget or misses >= _MAX_MISSES:
             ctx.omitted.append(name)
             continue
         try:
@@ -281,7 +290,13 @@ def build_context(
             text += "\n    " + _INSTRUCTION_NOTE
         if used + len(text) + 1 > budget:
             ctx.omitted.append(name)
+            misses += 1
             continue
+        misses = 0
         ctx.variables.append(ContextItem(name, text))
         used += len(text) + 1
+    # The line naming the omitted variables must not push out the modules, functions and last
+    # error after it (render() would cut them): give it the room of the last described ones.
+    while ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
+        ctx.omitted.insert(0, ctx.variables.pop().name)
     return ctx

@@ -1,0 +1,55 @@
+"""build_context at scale: bounded work and a whole, budget-sized text."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pandas as pd
+
+from jupyter_codegen import context
+from jupyter_codegen.context import build_context
+
+
+def _namespace(n: int) -> dict[str, object]:
+    frame = pd.DataFrame(np.zeros((10, 20)), columns=[f"col_{i}" for i in range(20)])
+    ns: dict[str, object] = {"np": np, "pd": pd}
+    for i in range(n):
+        ns[f"v{i}"] = frame if i % 2 else i
+    return ns
+
+
+def test_many_variables_describe_a_bounded_number(monkeypatch):
+    calls: list[str] = []
+    real = context.describe_value
+
+    def counting(name, value, sample_rows=True):
+        calls.append(name)
+        return real(name, value, sample_rows)
+
+    monkeypatch.setattr(context, "describe_value", counting)
+    ctx = build_context(_namespace(5000), budget=6000)
+    assert len(ctx.variables) + len(ctx.omitted) == 5000
+    # what fits, plus a few that did not: not one description per variable
+    assert len(calls) <= len(ctx.variables) + context._MAX_MISSES + 1
+    assert len(ctx.render()) <= 6000
+
+
+def test_overflow_keeps_modules_functions_and_last_error(monkeypatch):
+    ns = _namespace(2000)
+    ns["helpers"] = types.ModuleType("helpers")
+    functions = ["- def get_weather(city: str) -> dict  # Current weather for a city."]
+    monkeypatch.setattr(context, "_last_error", lambda: "KeyError: 'x'")
+    text = build_context(ns, functions=functions, budget=3000).render()
+    assert len(text) <= 3000
+    assert "[...truncated]" not in text
+    assert "more variables not described" in text
+    assert "Imported modules: np (numpy), pd (pandas), helpers" in text
+    assert "def get_weather(city: str)" in text
+    assert text.endswith("Last error in the kernel: KeyError: 'x'")
+
+
+def test_long_names_do_not_crowd_out_the_rest():
+    ns = {("x" * 300) + str(i): i for i in range(100)}
+    text = build_context(ns, functions=["- def f()"], budget=1000).render()
+    assert len(text) <= 1000 and text.endswith("- def f()")
