@@ -21,6 +21,7 @@ from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
 from .policy import check, namespace_aliases
 from .prompting import code_request, pinned_repair_request, repair_request
+from .redact import redact, secret_values
 from .session import CodegenSession
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -201,6 +202,8 @@ def run_prompt(
     """
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
+    # A credential typed into the prompt never reaches the model, the history or the pins.
+    job = replace(job, prompt=redact(job.prompt, secret_values(shell.user_ns)))
     choice = session.choose_model(job.model_flag)
     model = choice.model
     cell_id = session.running_cell_id()

@@ -285,7 +285,8 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
                 if isinstance(etype, type) and issubclass(etype, KeyboardInterrupt):
                     return None  # the engine says in one line that the code was stopped
                 lines = [redact(str(line), budget.known) for line in stb]
-                return show(etype, evalue, lines)
+                # ipykernel sends str(evalue) as the error's "evalue": redact it too.
+                return show(etype, redact(str(evalue), budget.known), lines)
 
             stack.enter_context(_patched(shell, "_showtraceback", redacted_traceback))
         else:

@@ -102,7 +102,8 @@ _SECRET_VALUE = re.compile(
             r"\b1//0[0-9A-Za-z_\-]{30,}",  # Google OAuth refresh tokens
             r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----",
             r"\beyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{5,}",  # JWTs
-            r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:[^\s@/]+@",  # URLs with user:password@
+            # URLs with user:password@ (bounded: an unbounded scheme is quadratic on long text)
+            r"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/@]{1,256}:[^\s@/]{1,256}@",
             r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=[A-Za-z0-9+/=%]{16,}",
             r"\b[Bb]earer\s+[A-Za-z0-9_\-.=+/]{16,}",
             r"(?i:\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token"
@@ -134,9 +135,26 @@ def is_secret_name(name: str) -> bool:
     return False
 
 
+# Every pattern above needs one of these substrings: a cheap test first keeps long outputs
+# (a 5 MB print) from paying for the full regular expression.
+_LITERALS = (
+    "AIza", "sk-", "sk_", "rk_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "glpat-", "hf_", "npm_", "pypi-", "xox", "SG.", "AKIA", "ASIA", "ya29.", "1//0",
+    "-----BEGIN", "eyJ", "://", "Key=", "Signature=", "sig=", "earer",
+)  # fmt: skip
+_WORDS = ("password", "passwd", "pwd", "secret", "api", "access", "auth", "token")
+
+
+def _may_hold_secret(text: str) -> bool:
+    if any(literal in text for literal in _LITERALS):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _WORDS)
+
+
 def contains_secret(text: str) -> bool:
     """True if ``text`` holds something shaped like a credential."""
-    return bool(_SECRET_VALUE.search(text))
+    return _may_hold_secret(text) and bool(_SECRET_VALUE.search(text))
 
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
@@ -145,7 +163,7 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
     for value in sorted(known, key=len, reverse=True):
         if len(value) >= _MIN_VALUE_LEN and value in text:
             text = text.replace(value, REDACTED)
-    return _SECRET_VALUE.sub(REDACTED, text)
+    return _SECRET_VALUE.sub(REDACTED, text) if _may_hold_secret(text) else text
 
 
 def secret_values(
