@@ -73,8 +73,9 @@ class CommFrontend:
         #: Prompt cell id -> the client (kernel connection id) that hinted it.
         self.hinted: dict[str, str] = {}
         self.pending: dict[str, _Pending] = {}
-        #: Cells deferred while a placement was unanswered (each is deferred at most once).
-        self.deferred: set[str] = set()
+        #: Cells deferred while a placement was unanswered -> the deferred request's msg_id
+        #: (a cell is deferred once; IPython may transform one request more than once).
+        self.deferred: dict[str, str] = {}
         #: The pending placement whose code runs now, in its generated cell.
         self.running: _Pending | None = None
 
@@ -166,6 +167,12 @@ class CommFrontend:
         if client is None or client not in self.comms:
             return self.fallback.place(placement)
         cell_id = placement.update_cell_id or f"codegen-{uuid.uuid4().hex[:12]}"
+        insert, metadata = placement.update_cell_id is None, self._metadata(placement)
+        linked = self.session.link.linked_cell(prompt_id)
+        if insert and linked is not None and linked.edited and linked.code == placement.code:
+            # The user's edit is the pinned answer: run that cell as it is, and keep its
+            # metadata (its stored hash is what marks it as edited).
+            cell_id, insert, metadata = linked.cell_id, False, None
         run = bool(getattr(placement, "run", True))
         if run:
             self.pending[cell_id] = _Pending(cell_id, client, placement)
@@ -175,10 +182,10 @@ class CommFrontend:
                 "type": "place",
                 "prompt_cell_id": prompt_id,
                 "cell_id": cell_id,
-                "insert": placement.update_cell_id is None,
+                "insert": insert,
                 "supersede_cell_id": placement.supersede_cell_id,
                 "code": placement.code,
-                "metadata": self._metadata(placement),
+                "metadata": metadata,
                 "run": run,
             },
         )
@@ -192,29 +199,30 @@ class CommFrontend:
 
     # --- 3./4. executions -------------------------------------------------------------------
 
-    def _request(self) -> tuple[str | None, str | None]:
-        """(cell id, client) of the execute request being handled, or Nones for anything else
-        (silent requests such as hints, nested runs, messages without a cell id)."""
+    def _request(self) -> tuple[str | None, str | None, str | None]:
+        """(cell id, client, msg_id) of the execute request being handled, or Nones for
+        anything else (silent requests such as hints, messages without a cell id)."""
         kernel = getattr(self.shell, "kernel", None)
         parent = kernel.get_parent() if kernel is not None else None
         if not parent or parent.get("header", {}).get("msg_type") != "execute_request":
-            return None, None
+            return None, None, None
         if parent.get("content", {}).get("silent"):
-            return None, None
+            return None, None, None
+        header = parent["header"]
         cell_id = (parent.get("metadata") or {}).get("cellId")
-        return cell_id, parent["header"].get("session")
+        return cell_id, header.get("session"), header.get("msg_id")
 
     def _transform(self, lines: list[str]) -> list[str]:
         if self.running is not None or not self.pending:
             return lines
-        cell_id, client = self._request()
+        cell_id, client, msg_id = self._request()
         if cell_id is None:
             return lines
         if cell_id in self.pending:
             return _call("_run_pending", cell_id)
         waiting = [p for p in self.pending.values() if p.client == client]
-        if any(not p.acked for p in waiting) and cell_id not in self.deferred:
-            self.deferred.add(cell_id)
+        if any(not p.acked for p in waiting) and self.deferred.get(cell_id, msg_id) == msg_id:
+            self.deferred[cell_id] = str(msg_id)
             return _call("_defer", cell_id, str(client))
         # Any other request after the extension answered: the generated cell's own request was
         # aborted (an error above it, an interrupt); its placement no longer applies.

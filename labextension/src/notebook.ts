@@ -333,10 +333,10 @@ class NotebookLink implements INotebookLink {
       : cells.find(c => c.getId() === msg.cell_id);
     const code = sourceOf(msg.code);
     model.sharedModel.transact(() => {
-      if (existing) {
+      if (existing && msg.metadata) {
         existing.setSource(code);
         existing.setMetadata(METADATA_KEY, { ...msg.metadata });
-      } else {
+      } else if (!existing && msg.metadata) {
         model.sharedModel.insertCell(promptIndex + 1, {
           cell_type: 'code',
           id: msg.cell_id,

@@ -77,7 +77,8 @@ export interface IPlaceMsg {
   /** A user-edited generated cell the new one supersedes (kept, marked). */
   supersede_cell_id: string | null;
   code: string;
-  metadata: IGeneratedMeta;
+  /** Null: leave the cell's source and metadata as they are (the user's edit, pinned). */
+  metadata: IGeneratedMeta | null;
   run: boolean;
 }
 

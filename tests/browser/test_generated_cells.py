@@ -47,3 +47,93 @@ def test_prompt_inserts_generated_cell_below_and_runs_it(
     assert active == cells[3]["id"] and cells[3]["source"] == ""
     assert gemini.request_count == 1
     assert page.console_errors == []
+
+
+def test_run_all_restart_and_shift_enter_twice_run_generated_code_exactly_once(
+    page: Any, lab_server: Any, gemini: Any
+) -> None:
+    gemini.enqueue(code_reply(COUNTER))
+    nb = Notebook.write(
+        page,
+        lab_server,
+        "once.ipynb",
+        [SETUP, "%%gemini\nCount the runs in `runs` and print it.", "print('after', runs)"],
+    ).open()
+
+    # Run All on a prompt with no generated cell yet: the cell below it must run after the
+    # new generated cell (it uses `runs`), so the kernel defers it and it runs again after.
+    nb.run_all()
+    nb.wait_output(3, "after 1")
+    cells = nb.wait_all_idle()
+    assert [c["source"] for c in cells][3] == "print('after', runs)"
+    assert output_text(cells[2]).strip() == "runs 1"
+    assert gemini.request_count == 1
+
+    # Run All again: the generated cell is pinned and queued by Run All; it runs once.
+    nb.run_all()
+    nb.wait_output(3, "after 2")
+    cells = nb.wait_all_idle()
+    assert output_text(cells[2]).strip() == "runs 2"
+    assert len(cells) == 4 and gemini.request_count == 1
+
+    # Restart and Run All: a fresh kernel, the linked cell's code, no model request.
+    nb.restart_and_run_all()
+    nb.wait_output(3, "after 1")
+    cells = nb.wait_all_idle()
+    assert output_text(cells[2]).strip() == "runs 1"
+    assert gemini.request_count == 1
+
+    # Shift-Enter on the prompt, Shift-Enter again on the generated cell right below.
+    nb.shift_enter(1)
+    nb.shift_enter()
+    nb.wait_output(2, "runs 2")
+    cells = nb.wait_all_idle()
+    assert output_text(cells[2]).strip() == "runs 2"
+    assert "pinned" in output_text(cells[1])
+    assert len(cells) == 4 and gemini.request_count == 1
+    assert page.console_errors == []
+
+
+def _set_source(nb: Notebook, cell_id: str, source: str) -> None:
+    """Change a cell's source as the editor does (through the shared model)."""
+    nb.eval(
+        """(panel, [id, source]) => panel.content.model.sharedModel.cells
+             .find(c => c.getId() === id).setSource(source)""",
+        [cell_id, source],
+    )
+
+
+def test_edited_generated_cell_is_pinned_and_kept_when_regenerated(
+    page: Any, lab_server: Any, gemini: Any
+) -> None:
+    gemini.enqueue(code_reply("print('first version')"))
+    nb = Notebook.write(
+        page, lab_server, "edited.ipynb", [SETUP, "%%gemini\nPrint a short greeting."]
+    ).open()
+    nb.shift_enter(0)
+    nb.wait_executed(0)
+    nb.shift_enter(1)
+    gen_id = nb.wait_output(2, "first version")["id"]
+
+    # The user edits the generated cell: the badge says so, and the edit is the pinned answer.
+    _set_source(nb, gen_id, "print('my edit')")
+    page.locator('[data-codegen-state="edited"]').wait_for()
+    nb.shift_enter(1)
+    nb.wait_output(gen_id, "my edit")
+    nb.wait_all_idle()
+    assert nb.cell(gen_id)["source"] == "print('my edit')"
+    assert gemini.request_count == 1
+
+    # Regenerate (the badge's button): a new cell below the prompt; the edit stays, superseded.
+    gemini.enqueue(code_reply("print('second version')"))
+    page.locator('[data-codegen-action="regenerate"]').first.click()
+    nb.wait("(panel) => panel.content.model.sharedModel.cells.length === 5")
+    nb.wait_output(2, "second version")
+    cells = nb.wait_all_idle()
+    assert cells[2]["id"] != gen_id and cells[3]["id"] == gen_id
+    assert cells[3]["source"] == "print('my edit')"
+    assert cells[3]["metadata"]["jupyter_codegen"]["superseded"] is True
+    assert cells[2]["metadata"]["jupyter_codegen"]["prompt_cell_id"] == "cell-1"
+    page.locator('[data-codegen-state="superseded"]').wait_for()
+    assert gemini.request_count == 2
+    assert page.console_errors == []
