@@ -167,7 +167,8 @@ class CommFrontend:
         if client is None or client not in self.comms:
             return self.fallback.place(placement)
         cell_id = placement.update_cell_id or f"codegen-{uuid.uuid4().hex[:12]}"
-        insert, metadata = placement.update_cell_id is None, self._metadata(placement)
+        insert = placement.update_cell_id is None
+        metadata: dict[str, Any] | None = self._metadata(placement)
         linked = self.session.link.linked_cell(prompt_id)
         if insert and linked is not None and linked.edited and linked.code == placement.code:
             # The user's edit is the pinned answer: run that cell as it is, and keep its
