@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import enum
 import functools
 import inspect
 import reprlib
@@ -60,7 +61,7 @@ _MAX_PROMPT_DOC = 600
 
 _repr = reprlib.Repr()
 _repr.maxstring = 40
-_repr.maxother = 40
+_repr.maxother = 80
 _repr.maxlist = 4
 _repr.maxdict = 4
 _repr.maxlevel = 2
@@ -74,7 +75,10 @@ class InvalidArgumentsError(TypeError):
 def short_repr(value: Any, limit: int = 80) -> str:
     """A bounded, redacted repr for the log (never the whole DataFrame)."""
     try:
-        text = _repr.repr(value)
+        if isinstance(value, enum.Enum):
+            text = f"{type(value).__name__}.{value.name}"
+        else:
+            text = _repr.repr(value)
     except Exception:
         text = f"<{type(value).__name__}>"
     text = redact(" ".join(text.split()))
@@ -121,6 +125,8 @@ class CallRecord:
 
 
 def _fmt_seconds(seconds: float) -> str:
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
@@ -299,6 +305,7 @@ class RegisteredFunction:
     def prepare(self, arguments: Mapping[str, Any]) -> PreparedCall:
         """Check named arguments (a model's JSON ``args``); :class:`ArgumentError` if bad."""
         checked = self.schema.check(arguments)
+        # The log shows the arguments as the caller wrote them (before conversion).
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for p in self.schema.params:
@@ -308,7 +315,7 @@ class RegisteredFunction:
                 args.append(checked[p.name])
             else:
                 kwargs[p.name] = checked[p.name]
-        return PreparedCall(self, tuple(args), kwargs, format_args(checked))
+        return PreparedCall(self, tuple(args), kwargs, format_args(arguments))
 
     def prepare_python(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> PreparedCall:
         """Check a Python call from generated code; :class:`InvalidArgumentsError` if bad."""

@@ -48,6 +48,6 @@ class History:
             rows.append(
                 f"{i:>3}  {e.time[11:19]}  {e.model:<18} {e.mode:<6} {e.source:<9} "
                 f"x{e.attempts}  {e.status:<10} {prompt}"
-                + (f"  [{len(e.calls)} function calls]" if e.calls else "")
+                + (f"  [{len(e.calls)} call{'s' if len(e.calls) != 1 else ''}]" if e.calls else "")
             )
         return "\n".join(rows)
