@@ -43,12 +43,12 @@ from .backends.base import (
     TextDelta,
     Turn,
 )
-from .display import CodeHeader, CodeRecord, StatusLine
+from .display import CodeHeader, CodeRecord, StatusLine, note
 from .engine import PromptJob, _linked_pin, stream_reply
 from .errors import CodegenError, NoCodeError, PolicyError, UsageError
 from .executor import RunOutcome, run_code
 from .extract import extract_code
-from .frontend import GeneratedMeta, Placement
+from .frontend import METADATA_KEY, GeneratedMeta, Placement, code_hash
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
 from .policy import check
@@ -74,6 +74,10 @@ _SANDBOX_HEADER = (
     "# Ran by Gemini's code execution on Google's servers, not in this kernel "
     "(%%gemini --answer --sandbox).\n# Running this cell runs the same code here.\n"
 )
+#: Output metadata marking our own displays apart from the steps' output: the headless runner
+#: keeps these under the prompt cell and moves the steps' output under the generated cell.
+_HEADER = {METADATA_KEY: {"role": "header"}}
+_ANSWER = {METADATA_KEY: {"role": "log", "kind": "answer"}}
 #: What a step keeps of its output at most (the head and the tail), whatever it prints.
 _CAPTURE_CHARS = 50_000
 
@@ -375,7 +379,18 @@ def follow_up(
     """The conversation so far, the model's step, and the step's observation with what next."""
     observation = step.observation.for_model(protocol.observation_chars)
     if protocol.local:
-        which = "local_last" if left <= 0 else "local_ok" if step.observation.ok else "local_error"
+        # Small models do not choose well between another step and the answer: after a step
+        # that showed something they are asked for the answer (code still runs if they insist).
+        obs = step.observation
+        which = (
+            "local_last"
+            if left <= 0
+            else "local_error"
+            if not obs.ok
+            else "local_ok"
+            if obs.evidence().strip()
+            else "local_empty"
+        )
         body = render("answer_local_observation", observation=observation, next=_next(which))
     else:
         which = "last" if left <= 0 else "more"
@@ -461,11 +476,15 @@ _RATIO = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])|Fraction\((-?\d+), (\
 
 
 def _values(texts: Iterable[str]) -> list[float]:
-    """Every number in ``texts``, and the value of each exact ratio (``1/3``, ``Fraction(1, 3)``)
-    since the model is told to compute with fractions and may answer in decimals."""
+    """Every number in ``texts``, a percentage also as its fraction, and the value of each
+    exact ratio (``1/3``, ``Fraction(1, 3)``): the model is told to compute with fractions and
+    may answer in decimals."""
     values: set[float] = set()
     for text in texts:
-        values.update(f.value for f in _figures(text))
+        for figure in _figures(text):
+            values.add(figure.value)
+            if figure.percent:  # "17%" in the question vouches for 0.17 in the answer
+                values.add(figure.value / 100)
         for m in _RATIO.finditer(text):
             num, den = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
             if int(den):
@@ -602,34 +621,48 @@ class StepView:
     def start(self, step: Step) -> None:
         if self.quiet:
             return
-        self._handle = display(self._bundle(step, running=True), raw=True, display_id=True)
+        bundle = self._bundle(step, running=True)
+        self._handle = display(bundle, raw=True, display_id=True, metadata=_HEADER)
 
     def finish(self, step: Step) -> None:
         if self.quiet:
             return
         if self.live and self._handle is not None:
-            self._handle.update(self._bundle(step, running=False), raw=True)
+            self._handle.update(self._bundle(step, running=False), raw=True, metadata=_HEADER)
         elif not step.observation.ok:
-            print(f"✗ step {step.number} failed: {step.observation.error_line}")
+            note(f"✗ step {step.number} failed: {step.observation.error_line}")
         self._handle = None
 
 
-def show_answer(answer: str, flagged: Sequence[_Figure], caption: str, *, replay: bool) -> None:
-    """The final answer as Markdown (LaTeX renders), with unsupported numbers flagged."""
+def show_answer(
+    answer: str,
+    flagged: Sequence[_Figure],
+    caption: str,
+    *,
+    replay: bool = False,
+    grounded: bool = True,
+) -> None:
+    """The final answer as Markdown (LaTeX renders), with unsupported numbers flagged.
+
+    ``grounded`` is False when no step ran cleanly and showed something: the answer then rests
+    on no computation at all, which is said too."""
     shown = flag_unsupported(answer, flagged)
-    numbers = ", ".join(dict.fromkeys(f.text for f in flagged))
-    warning = ""
+    warnings = []
+    if not grounded:
+        warnings.append("⚠ No step ran cleanly and showed a result: this answer is not computed.")
     if flagged:
+        numbers = ", ".join(dict.fromkeys(f.text for f in flagged))
         where = "today's output of the pinned code" if replay else "any step's output"
         why = (
             "the data may have changed since it was pinned; rerun with --regenerate"
             if replay
             else "they were not computed here: check them, or rerun with --regenerate"
         )
-        warning = f"⚠ Not found in {where}: {numbers} ({why})."
-    markdown = shown + (f"\n\n> **{warning}**" if warning else "") + f"\n\n<sub>{caption}</sub>"
-    plain = f"Answer ({caption}):\n{shown}" + (f"\n{warning}" if warning else "")
-    display({"text/markdown": markdown, "text/plain": plain}, raw=True)
+        warnings.append(f"⚠ Not found in {where}: {numbers} ({why}).")
+    notes = "".join(f"\n\n> **{w}**" for w in warnings)
+    markdown = f"{shown}{notes}\n\n<sub>{caption}</sub>"
+    plain = "\n".join([f"Answer ({caption}):", shown, *warnings])
+    display({"text/markdown": markdown, "text/plain": plain}, raw=True, metadata=_ANSWER)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -683,13 +716,21 @@ class _AnswerRun:
         )
         self.session.history.add(replace(entry, cell_id=self.cell_id))
 
-    def meta(self, source: str, steps: int) -> GeneratedMeta:
+    def meta(self, source: str, steps: int, cell: str) -> GeneratedMeta:
         return GeneratedMeta(
-            self.cell_id, self.phash, self.model, self.mode, now_iso(), steps, source
+            self.cell_id,
+            self.phash,
+            self.model,
+            self.mode,
+            now_iso(),
+            steps,
+            source,
+            code_hash=code_hash(cell),
         )
 
     def evidence(self, steps: Sequence[Step]) -> list[str]:
-        return [self.job.prompt, self.context, *(s.observation.evidence() for s in steps)]
+        # Not the kernel context: its sample rows would vouch for numbers no step computed.
+        return [self.job.prompt, *(s.observation.evidence() for s in steps)]
 
     # -- phases
 
@@ -749,7 +790,7 @@ class _AnswerRun:
         continue from instead."""
         code, answer = split_cell(cell)
         source_title = f"%%gemini --answer · {self.model} · pinned code"
-        meta = self.meta("pinned", 1)
+        meta = self.meta("pinned", 1, cell)
         CodeHeader(self.job.quiet).show(CodeRecord(cell, meta, source_title))
         if self.job.sandbox:
             if answer is None:
@@ -773,7 +814,7 @@ class _AnswerRun:
             steps = [Step(1, code, "pinned code", observation, "pinned")]
             if not observation.ok or answer is None:
                 if not observation.ok:
-                    print(
+                    note(
                         f"✗ the pinned code fails on today's data: {observation.error_line} "
                         f"— asking {self.model} to continue"
                     )
@@ -802,7 +843,7 @@ class _AnswerRun:
 
     def in_sandbox(self) -> tuple[str | None, list[Step], str]:
         if not self.job.quiet:
-            print(SANDBOX_NOTE)
+            note(SANDBOX_NOTE)
         request = sandbox_request(
             self.context, self.job.prompt, max_output_tokens=self.max_output_tokens
         )
@@ -842,13 +883,14 @@ class _AnswerRun:
     def finish(self, answer: str, steps: list[Step], source: str) -> AnswerOutcome:
         cell = combine(steps, answer, self.model, sandbox=self.job.sandbox)
         flagged = unsupported_figures(answer, self.evidence(steps))
-        meta = self.meta(source, len(steps))
+        meta = self.meta(source, len(steps), cell)
         if self.views.live:
             # The machine-readable record (frontends, headless runner); the steps showed the code.
             CodeHeader(True).show(CodeRecord(cell, meta, ""))
         ran = "on Google's servers" if self.job.sandbox else "in this kernel"
         caption = f"{self.model} · {len(steps)} step(s) {ran} · code kept in the generated cell"
-        show_answer(answer, flagged, caption, replay=False)
+        grounded = any(s.observation.ok and s.observation.evidence().strip() for s in steps)
+        show_answer(answer, flagged, caption, grounded=grounded)
         self.session.pins.put(
             self.key, Pin(cell, self.model, self.mode, self.phash, meta.created, len(steps))
         )

@@ -7,9 +7,12 @@ REST server checks the multi-turn conversation (and --sandbox's executableCode p
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import nbformat
 import pytest
-from gemini_server import GeminiTestServer, executable_code, text
+from gemini_server import GeminiTestServer, executable_code, rules_responder, text
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen.answer import (
@@ -27,11 +30,13 @@ from jupyter_codegen.answer import (
 from jupyter_codegen.backends.base import TextPart
 from jupyter_codegen.backends.scripted import ScriptedBackend
 from jupyter_codegen.errors import PolicyError, UsageError
-from jupyter_codegen.frontend import LinkedCell
+from jupyter_codegen.frontend import METADATA_KEY, MIME_TYPE, LinkedCell
 from jupyter_codegen.pins import prompt_hash
+from jupyter_codegen.runner import run_notebook
 from jupyter_codegen.session import session_for
 
 GEMINI = "gemini-3.8-flash"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 @pytest.fixture
@@ -382,6 +387,7 @@ def test_parse_move(reply, kind, text):
         ("$$P = 1{,}300$$", "1211.96", ["1{,}300"]),
         ("Exactly 1.5e3 units.", "1500", []),
         ("A third is 0.333.", "Fraction(1, 3)", []),
+        ("0.17 * 2340", "What is 17% of 2340?", []),
         ("Half: 0.5, a quarter: 0.26", "1/2 and 1 / 4", ["0.26"]),
     ],
 )
@@ -487,3 +493,64 @@ def test_gemini_sandbox_and_kernel_pins_are_separate(gemini_shell, gemini_env):
     answer(gemini_shell, "2 + 2?", "--sandbox")
     answer(gemini_shell, "2 + 2?")
     assert gemini_env.request_count == 3
+
+
+# --- the example notebook, headless in a real kernel -----------------------------------------
+
+
+def _texts(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.mark.kernel
+def test_example_notebook_runs_headless_and_replays_pinned(gemini_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
+    rules = json.loads((NOTEBOOKS / "answers_rules.json").read_text(encoding="utf-8"))
+    gemini_env.responder = rules_responder(rules)
+    path = tmp_path / "answers.ipynb"
+    shutil.copy(NOTEBOOKS / "answers.ipynb", path)
+    report = run_notebook(path, progress=lambda line: None)
+    assert report.failures == []
+    assert (report.prompts, report.generated) == (3, 3)
+    assert gemini_env.request_count == 7
+    nb = nbformat.read(tmp_path / "answers.out.ipynb", as_version=4)
+    prompts = [i for i, c in enumerate(nb.cells) if c.source.startswith("%%gemini --answer")]
+    answers = {
+        "total revenue in `sales` is **619.0**": "total revenue: 619.0",
+        "North region made **270.0**": "North total revenue: 270.0",
+        "17 % of 2340 is **397.8**": "17% of 2340 = 397.80",
+    }
+    for i, (said, printed) in zip(prompts, answers.items(), strict=True):
+        prompt, generated = nb.cells[i], nb.cells[i + 1]
+        assert said in _texts(prompt) and "⚠" not in _texts(prompt)
+        # The step blocks (code and what the model saw) stay with the prompt cell...
+        steps = [
+            o for o in prompt.outputs if "<details>" in o.get("data", {}).get("text/markdown", "")
+        ]
+        assert steps and printed in steps[-1].data["text/markdown"]
+        # ... the steps' own output moves under the generated cell, the combined code.
+        assert printed in _texts(generated) and printed not in _texts(prompt)
+        assert generated.metadata[METADATA_KEY]["mode"] == "answer"
+        assert "# ---- answer" in generated.source and said in generated.source
+    assert nb.cells[prompts[1] + 1].source.startswith("# Step 1: First the North rows.")
+    assert "# Step 2: Now their total." in nb.cells[prompts[1] + 1].source
+    history = _texts(nb.cells[prompts[-1] + 3])  # %gemini history lists the runs
+    assert history.count(" answer ") == 3 and "What is 17% of 2340?" in history
+    # Run the saved notebook again: every answer is pinned, no request is made.
+    again = run_notebook(
+        tmp_path / "answers.out.ipynb", tmp_path / "again.ipynb", progress=lambda line: None
+    )
+    assert (again.failures, again.pinned, gemini_env.request_count) == ([], 3, 7)
+    nb2 = nbformat.read(tmp_path / "again.ipynb", as_version=4)
+    assert len(nb2.cells) == len(nb.cells)
+    assert "pinned answer" in _texts(nb2.cells[prompts[0]])
+    assert "total revenue: 619.0" in _texts(nb2.cells[prompts[0] + 1])
+    records = [
+        o.data[MIME_TYPE] for o in nb2.cells[prompts[0]].outputs if MIME_TYPE in o.get("data", {})
+    ]
+    assert records and records[0]["source"] == "pinned"
