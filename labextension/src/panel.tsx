@@ -249,7 +249,9 @@ function StatusList(props: IViewProps): JSX.Element {
           return (
             <React.Fragment key={line}>
               <dt>{line.slice(0, at)}</dt>
-              <dd>{line.slice(at + 1).trim()}</dd>
+              <dd title={line.slice(at + 1).trim()}>
+                {line.slice(at + 1).trim()}
+              </dd>
             </React.Fragment>
           );
         })}
