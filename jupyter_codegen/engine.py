@@ -297,7 +297,8 @@ def run_prompt(
                     record("ok (confirmed)", code)
 
                 try:
-                    confirm.ask(shell, confirm.ConfirmRequest(code, ask_reason, model), confirmed)
+                    question = confirm.ConfirmRequest(code, ask_reason, model)
+                    confirm.ask(shell, question, confirmed, config=config)
                 except CodegenError:
                     record("awaiting confirmation", code)
                     status.done(f"? {model} · waiting for confirmation, nothing ran")
@@ -315,6 +316,7 @@ def run_prompt(
                     else None,
                 )
                 if session.frontend.place(placement):
+                    session.functions.arm_placed_run(shell, code, calls)
                     record("placed", code)
                     status.done(f"✓ {model} · {source} · running in the cell below")
                     return Outcome(code, model, source, attempts, placed=True)

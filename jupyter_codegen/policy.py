@@ -32,6 +32,7 @@ import builtins
 import re
 import sys
 import types
+import warnings
 from collections.abc import Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,6 +292,7 @@ _WRITE_WITH_TARGET = {
 }
 _DELETE_METHODS = {"unlink": "deletes files", "rmdir": "deletes a directory"}
 _RECURSIVE_DELETE_METHODS = {"rmtree": "deletes a directory tree"}
+_MEMORY_FILES = ("io.BytesIO()", "io.StringIO()", "BytesIO()", "StringIO()")
 _PATH_METHODS = {"mkdir", "rename", "replace", "chmod", "lchmod", "write_text", "write_bytes"}
 
 _OPENERS = {
@@ -581,7 +583,9 @@ def _transform(code: str) -> str:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        return str(TransformerManager().transform_cell(code))
+        with warnings.catch_warnings():  # odd line endings in model output warn; not news
+            warnings.simplefilter("ignore")
+            return str(TransformerManager().transform_cell(code))
     except Exception:  # a transform failure shows up as the SyntaxError below
         return code
 
@@ -1061,6 +1065,9 @@ class _Analysis:
         if last in _RECURSIVE_DELETE_METHODS:
             self.blocked(f"`{path or '.' + last}(...)`", _RECURSIVE_DELETE_METHODS[last], node)
             return True
+        target = _arg(node, 0, "fname", "path", "path_or_buf", "buf", "excel_writer")
+        if target is not None and self.resolve(target).startswith(_MEMORY_FILES):
+            return True  # fig.savefig(io.BytesIO()): a buffer in memory, not a file
         if last in _DELETE_METHODS:
             if self.in_loop(node):
                 self.blocked(f"`.{last}()` in a loop", "deletes many files", node)
@@ -1072,8 +1079,8 @@ class _Analysis:
             return True
         if last in _WRITE_WITH_TARGET:
             names = _WRITE_WITH_TARGET[last]
-            target = node.args or any(kw.arg in names for kw in node.keywords)
-            if target or last == "to_clipboard":
+            has_target = bool(node.args) or any(kw.arg in names for kw in node.keywords)
+            if has_target or last == "to_clipboard":
                 self.add("confirm", f"`.{last}(...)` writes files", node)
                 return True
         if path.startswith("pathlib.Path()") and last in _PATH_METHODS:

@@ -25,6 +25,8 @@ DEFAULT_CASES: list[tuple[str, str | None]] = [
     ("async def f():\n    return 1\nawait f()", None),
     ("token_ids = [1, 2]\nprint(len(token_ids))", None),
     ("while True:\n    break", None),
+    ("import io\nbuf = io.BytesIO()\nfig.savefig(buf, format='png')", None),
+    ("from io import StringIO\ndf.to_csv(StringIO())", None),
     # shell escapes
     ("import os\nos.system('ls')", "blocked"),
     ("!rm -rf ~", "blocked"),

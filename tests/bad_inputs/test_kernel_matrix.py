@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from badkit import STATE_OK, Case, Router, always, assert_case, cells_for, code_reply, sequence
 from gemini_server import (
@@ -357,6 +358,14 @@ def test_case(matrix: tuple[Any, Router, Path], case: Case) -> None:
     nb, router, _ = matrix
     assert not errors_of(nb.cells[0]), text_of(nb.cells[0])
     assert_case(nb, CASES.index(case), case, router)
+
+
+def test_notebook_stays_valid(matrix: tuple[Any, Router, Path]) -> None:
+    """Whatever the cases did, the notebook they ran in is valid nbformat (nothing torn)."""
+    nb, _, work = matrix
+    nbformat.validate(nb)
+    nbformat.write(nb, work / "matrix.ipynb")
+    nbformat.validate(nbformat.read(work / "matrix.ipynb", as_version=4))
 
 
 def test_no_key_then_connection_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from badkit import Router, code_reply
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer, Reply, drop, error, midstream_error
@@ -99,6 +100,7 @@ def test_four_notebooks_of_fifty_prompts_with_faults(
         notebooks = [_notebook(k) for k in range(NOTEBOOKS)]
         asyncio.run(_run_all(notebooks, tmp_path))
     for k, nb in enumerate(notebooks):
+        nbformat.validate(nb)
         assert not errors_of(nb.cells[0]), text_of(nb.cells[0])
         for i in range(CELLS):
             cell = nb.cells[1 + i]
