@@ -37,7 +37,8 @@ class Badge extends Widget {
     this.node.setAttribute('role', 'group');
   }
 
-  render(meta: IGeneratedMeta, prompt: string, edited: boolean): void {
+  /** `prompt`: the prompt cell's first words, or null when it is gone. */
+  render(meta: IGeneratedMeta, prompt: string | null, edited: boolean): void {
     const trans = this._trans;
     const node = this.node;
     node.replaceChildren();
@@ -70,7 +71,13 @@ class Badge extends Widget {
       node.appendChild(mark);
     }
     const promptId = meta.prompt_cell_id;
-    if (promptId && !meta.superseded) {
+    if (promptId && prompt === null) {
+      const gone = document.createElement('span');
+      gone.className = 'jp-codegen-badge-state';
+      gone.textContent = trans.__('its prompt cell was deleted');
+      node.appendChild(gone);
+    }
+    if (promptId && prompt !== null && !meta.superseded) {
       node.appendChild(
         this._button(trans.__('Regenerate'), 'regenerate', () =>
           this._actions.regenerate(promptId)
@@ -183,9 +190,8 @@ class NotebookBadges {
       badge.code = code;
       const hash = meta.code_hash ? await codeHash(code) : null;
       const edited = hash !== null && hash !== meta.code_hash;
-      const prompt = promptSnippet(
-        sources.get(meta.prompt_cell_id ?? '') ?? ''
-      );
+      const source = sources.get(meta.prompt_cell_id ?? '');
+      const prompt = source === undefined ? null : promptSnippet(source);
       badge.render(meta, prompt, edited);
     }
   }

@@ -173,3 +173,47 @@ def test_failing_generated_cell_is_repaired_in_place(
     assert "KeyError" in json.dumps(gemini.requests[1].body)
     page.locator(".jp-codegen-badge").get_by_text("repaired after 2 attempts").wait_for()
     assert page.console_errors == []
+
+
+def test_deleting_prompt_or_generated_cells_breaks_nothing(
+    page: Any, lab_server: Any, gemini: Any
+) -> None:
+    # Two replies: the pin store keeps generated code once it ran (with Placement.resume, in the
+    # generated cell); before that, the prompt asks again.
+    gemini.enqueue(code_reply("print('hello once')"), code_reply("print('hello once')"))
+    nb = Notebook.write(page, lab_server, "delete.ipynb", [SETUP, "%%gemini\nSay hello once."])
+    nb.open()
+    nb.shift_enter(0)
+    nb.wait_executed(0)
+    nb.shift_enter(1)
+    first = nb.wait_output(2, "hello once")["id"]
+    nb.wait_all_idle()
+
+    # Without its generated cell the prompt inserts its code again.
+    nb.eval("(panel) => panel.content.model.sharedModel.deleteCell(2)")
+    nb.shift_enter(1)
+    nb.wait(
+        """(panel) => { const c = panel.content.model.sharedModel.cells[2];
+             return c && c.getMetadata('jupyter_codegen') && c.getOutputs().length > 0; }"""
+    )
+    cells = nb.wait_all_idle()
+    assert cells[2]["id"] != first and "hello once" in output_text(cells[2])
+    requests = gemini.request_count
+    assert requests == (1 if "resume" in Placement.__dataclass_fields__ else 2)
+
+    # Without its prompt the generated cell is an ordinary cell.
+    nb.eval("(panel) => panel.content.model.sharedModel.deleteCell(1)")
+    page.get_by_text("its prompt cell was deleted").wait_for()
+    before = nb.cell(1)["execution_count"]
+    nb.shift_enter(1)
+    nb.wait(
+        """(panel, before) => { const c = panel.content.model.sharedModel.cells[1];
+             return c.execution_count !== null && c.execution_count !== before
+               && c.executionState === 'idle'; }""",
+        before,
+    )
+    cell = nb.cell(1)
+    assert output_text(cell).strip() == "hello once"
+    assert not [o for o in cell["outputs"] if o["output_type"] == "error"]
+    assert gemini.request_count == requests
+    assert page.console_errors == []
