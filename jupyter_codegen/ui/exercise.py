@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 import ipywidgets as widgets
+from IPython.utils.capture import capture_output
 from ipywidgets.widgets import widget as widget_module
 
 _MAX_ERROR_CHARS = 2500
@@ -192,18 +193,28 @@ def _fire(widget: Any, name: str) -> None:
     widget.notify_change(Bunch(name=name, old=value, new=value, owner=widget, type="change"))
 
 
+class _Silenced(capture_output):
+    """IPython's ``capture_output``, also inside an ``Output`` widget in a kernel: entering one
+    makes ipykernel set the parent header of the shell's display publisher, which IPython's
+    capturing publisher does not have."""
+
+    def __enter__(self) -> Any:
+        captured = super().__enter__()
+        if self.display and self.shell is not None:
+            self.shell.display_pub.set_parent = lambda parent: None
+        return captured
+
+
 def exercise(items: list[Any], shell: Any = None) -> list[Problem]:
     """Move each control in ``items`` to another value and back, click each button; return
     what failed. Output made meanwhile is discarded (the UI ends as it started)."""
-    from IPython.utils.capture import capture_output
-
     problems: list[Problem] = []
     controls = [w for w in items if _is_control(w)]
     for widget in controls:
         shown: list[str] = []
         action = ""
         try:
-            with _recording_tracebacks(shell, shown), capture_output():
+            with _recording_tracebacks(shell, shown), _Silenced():
                 if isinstance(widget, widgets.Button):
                     action = f"clicking {_describe(widget)}"
                     widget.click()
