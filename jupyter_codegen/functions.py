@@ -32,6 +32,7 @@ import enum
 import functools
 import inspect
 import reprlib
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -69,7 +70,11 @@ _repr.maxlevel = 2
 
 class InvalidArgumentsError(TypeError):
     """Generated code called a registered function with arguments that do not match its
-    declared types."""
+    declared types. ``reason`` is the short part (for the call log)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def short_repr(value: Any, limit: int = 80) -> str:
@@ -145,11 +150,13 @@ class CallLog:
         self.head, self.tail = head, tail
         self._handle: Any = None
         self._last_update = 0.0
-        self._finished = False
+        self._shown = 0  # records shown by finish() so far
 
     def add(self, record: CallRecord) -> None:
         self.records.append(record)
-        if self.live and (record.source == "native" or self._handle is not None):
+        # Only the kernel's thread updates the display (generated code may call from threads).
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main and self.live and (record.source == "native" or self._handle is not None):
             now = time.monotonic()
             if record.source == "native" or now - self._last_update >= 0.25:
                 self._last_update = now
@@ -211,11 +218,10 @@ class CallLog:
             self._handle.update(self.bundle(), raw=True)
 
     def finish(self) -> None:
-        """Show the final log (once); nothing when no function was called."""
-        if self._finished or not self.records or not self.show:
-            self._finished = True
+        """Show the log with the calls made since the last finish (nothing if none)."""
+        if not self.show or len(self.records) == self._shown:
             return
-        self._finished = True
+        self._shown = len(self.records)
         if self.live:
             self._display()
         else:
@@ -323,14 +329,16 @@ class RegisteredFunction:
             bound = self.schema.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise InvalidArgumentsError(
-                f"{self.name}(): {exc}. Signature: {self.name}{self.schema.python_signature()}"
+                f"{self.name}(): {exc}. Signature: {self.name}{self.schema.python_signature()}",
+                str(exc),
             ) from None
         try:
             return self.prepare(bound.arguments)
         except ArgumentError as exc:
             raise InvalidArgumentsError(
                 f"{self.name}() got invalid arguments: {exc}. "
-                f"Signature: {self.name}{self.schema.python_signature()}"
+                f"Signature: {self.name}{self.schema.python_signature()}",
+                str(exc),
             ) from None
 
     def wrapper(self, log: CallLog) -> Callable[..., Any]:
@@ -343,7 +351,8 @@ class RegisteredFunction:
                 prepared = entry.prepare_python(args, kwargs)
             except InvalidArgumentsError as exc:
                 shown = format_args(_bound_loosely(entry, args, kwargs))
-                log.add(CallRecord(entry.name, shown, "code", False, error_line(exc), 0.0))
+                summary = f"invalid arguments: {exc.reason}"[:200]
+                log.add(CallRecord(entry.name, shown, "code", False, summary, 0.0))
                 raise
             return invoke(prepared, "code", log)
 
@@ -399,6 +408,8 @@ class FunctionRegistry:
     """Functions registered in one kernel, by the name the model sees."""
 
     entries: dict[str, RegisteredFunction] = field(default_factory=dict)
+    #: The shell event handlers of :meth:`arm_placed_run`, while armed.
+    _armed: tuple[Any, Any, Any] | None = field(default=None, repr=False)
 
     # --- registration
 
@@ -495,6 +506,40 @@ class FunctionRegistry:
                     del namespace[name]
                 else:
                     namespace[name] = previous
+
+    def arm_placed_run(self, shell: Any, code: str, log: CallLog) -> None:
+        """The frontend will run ``code`` itself, as the generated cell's own execution
+        (JupyterLab): bind the wrappers for the first run of exactly this code, and show the log
+        under that cell when it ends. Replaces an earlier arming."""
+        self.disarm()
+        target = code.strip()
+        stack: list[contextlib.ExitStack] = []
+
+        def pre_run_cell(info: Any) -> None:
+            if not stack and (getattr(info, "raw_cell", None) or "").strip() == target:
+                bound = contextlib.ExitStack()
+                bound.enter_context(self.calls_from_generated_code(shell.user_ns, log))
+                stack.append(bound)
+
+        def post_run_cell(result: Any) -> None:
+            if stack:
+                stack.pop().close()
+                self.disarm()
+                log.finish()
+
+        shell.events.register("pre_run_cell", pre_run_cell)
+        shell.events.register("post_run_cell", post_run_cell)
+        self._armed = (shell, pre_run_cell, post_run_cell)
+
+    def disarm(self) -> None:
+        """Drop the arming of :meth:`arm_placed_run` (if any)."""
+        if self._armed is None:
+            return
+        armed_shell, pre, post = self._armed
+        self._armed = None
+        for event, handler in (("pre_run_cell", pre), ("post_run_cell", post)):
+            with contextlib.suppress(ValueError):
+                armed_shell.events.unregister(event, handler)
 
 
 # --- the public decorator -----------------------------------------------------------------

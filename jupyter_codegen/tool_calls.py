@@ -222,7 +222,7 @@ def run_calls(
                 "error": f"Invalid arguments for {entry.name}: {exc}. The function was not "
                 f"called. Its signature: {sig}"
             }
-            line = f"InvalidArguments: {exc}"[:200]
+            line = f"invalid arguments: {exc}"[:200]
             log.add(CallRecord(call.name, format_args(call.args), "native", False, line, 0))
     concurrent = [s for s in slots if s.prepared is not None and s.prepared.entry.is_async]
     for i, slot in enumerate(slots):

@@ -295,3 +295,34 @@ def test_users_own_calls_are_not_wrapped(shell):
     register(get_weather)
     shell.run_cell("r = get_weather('Paris', unit='kelvin')")  # the user's code: no check
     assert shell.user_ns["r"]["temp"] == pytest.approx(64.4)
+
+
+class _PlacingFrontend:
+    """A frontend that takes the code and runs it later as its own cell (as JupyterLab does)."""
+
+    def __init__(self) -> None:
+        self.placed: list[str] = []
+
+    def place(self, placement) -> bool:
+        self.placed.append(placement.code)
+        return True
+
+
+def test_code_the_frontend_runs_is_checked_and_logged(shell, capsys):
+    from jupyter_codegen.executor import run_code
+
+    register(get_weather)
+    frontend = _PlacingFrontend()
+    session_for(shell).frontend = frontend  # type: ignore[assignment]
+    scripted(shell).push(fence("t = get_weather('Oslo')['temp']\nbad = get_weather('Oslo', 'K')"))
+    shell.run_cell_magic("gemini", "", "Oslo")
+    assert "t" not in shell.user_ns  # nothing ran yet: the frontend runs it
+    capsys.readouterr()
+    outcome = run_code(shell, frontend.placed[0])  # the generated cell's own execution
+    assert not outcome.ok and outcome.error_line.startswith("InvalidArgumentsError: get_weather()")
+    out = capsys.readouterr().out
+    assert "⚙ 2 function calls (2 from code), 1 failed" in out
+    assert "✗ code   get_weather(city='Oslo', unit='K') → invalid arguments: unit: expected " in out
+    assert shell.user_ns["get_weather"] is get_weather
+    shell.run_cell("again = get_weather('Oslo', 'K')")  # once only: now an ordinary cell
+    assert shell.user_ns["again"]["temp"] == pytest.approx(48.2)

@@ -449,3 +449,36 @@ def test_round_trip_benchmark_quick(capsys, monkeypatch):
     assert "| (a) native, one call per turn | test server | 21 | 20 |" in out
     assert "| (b) native, parallel calls | test server | 2 | 20 |" in out
     assert "| (c) code mode | test server | 1 | 20 |" in out
+
+
+@pytest.mark.kernel
+def test_async_function_in_a_real_kernel(gemini_env, tmp_path, monkeypatch):
+    """ipykernel runs cells inside its event loop: async registered functions still work,
+    as plain calls in generated code and as native tool calls."""
+    from nbrun import errors_of, execute, make_notebook, text_of
+
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
+    gemini_env.enqueue(
+        code_reply("squares = [slow_square(i) for i in range(5)]\nprint('squares', squares)"),
+        function_calls([("slow_square", {"x": 7}, "q")]),
+        text("7 squared is 49."),
+    )
+    setup = (
+        "%load_ext jupyter_codegen\nimport asyncio\nfrom jupyter_codegen import register\n\n"
+        "@register\nasync def slow_square(x: int) -> int:\n"
+        '    """Square x, asynchronously."""\n'
+        "    await asyncio.sleep(0)\n    return x * x"
+    )
+    nb = execute(
+        make_notebook(
+            [setup, "%%gemini --tools code\nsquares of 0..4", "%%gemini --tools native\n7 squared?"]
+        ),
+        tmp_path,
+    )
+    assert not any(errors_of(c) for c in nb.cells), [text_of(c) for c in nb.cells]
+    assert "squares [0, 1, 4, 9, 16]" in text_of(nb.cells[1])
+    assert "7 squared is 49." in text_of(nb.cells[2])
+    assert responses_sent(gemini_env, 2) == [
+        {"name": "slow_square", "id": "q", "response": {"result": 49}}
+    ]
