@@ -264,131 +264,156 @@ def run_prompt(
     user_names = session.user_names()
     policy = job.policy or config.policy
     timeout = config.timeout if job.timeout is None else job.timeout
-    while True:
+
+    def loop(resumed: bool) -> Outcome:
+        """Check, place or run, and repair. ``resumed``: the frontend placed the code and this
+        is the generated cell's own execution (its outputs sit under it, the prompt cell's
+        header and status keep updating); fixes go back to the frontend as replacements of the
+        cell's code and run in this same execution."""
+        nonlocal code, source, attempts, fixes_left, placed_once, request, reply_text, context
+        nonlocal meta
+        while True:
+            meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
+            header.show(CodeRecord(code, meta, title()))
+            finding = None
+            if policy != "off" and not (trusted is not None and trusted(code)):
+                registered = session.functions.names()
+                aliases = namespace_aliases(shell.user_ns)
+                finding = check(
+                    code, user_names, policy=policy, registered=registered, aliases=aliases
+                )
+            if finding is not None and finding.kind == "blocked":
+                record("blocked", code)
+                status.done(f"✗ {model} · blocked, nothing ran")
+                raise PolicyError(f"{finding.message()}; the code was not run.")
+            ask_reason = "You asked to confirm (--confirm)" if job.confirm else None
+            if finding is not None and finding.kind == "confirm":
+                ask_reason, finding = finding.message(), None
+            rejected = finding.message() if finding is not None else None
+            if rejected is None and precheck is not None:
+                rejected = precheck(session, code)
+            if rejected is None:
+                if ask_reason is not None and job.run:
+                    pin = Pin(code, model, job.mode, phash, meta.created, attempts)
+
+                    def confirmed(
+                        code: str = code, pin: Pin = pin, meta: GeneratedMeta = meta
+                    ) -> None:
+                        # Runs from the Run button, after this cell ended: same limits, then pin.
+                        with session.functions.calls_from_generated_code(shell.user_ns, calls):
+                            outcome = run_code(shell, code, timeout=timeout)
+                        calls.finish()
+                        if not outcome.ok:
+                            record(f"failed: {outcome.error_line[:60]}", code)
+                            raise CodeFailedError(
+                                f"The confirmed code failed: {outcome.error_line}"
+                            )
+                        session.pins.put(key, pin)
+                        session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+                        record("ok (confirmed)", code)
+
+                    try:
+                        question = confirm.ConfirmRequest(code, ask_reason, model)
+                        confirm.ask(shell, question, confirmed, config=config)
+                    except CodegenError:
+                        record("awaiting confirmation", code)
+                        status.done(f"? {model} · waiting for confirmation, nothing ran")
+                        raise
+                if not placed_once:
+                    placed_once = True
+                    placement = Placement(
+                        cell_id,
+                        code,
+                        meta,
+                        fresh=source != "pinned",
+                        update_cell_id=linked.cell_id if linked and not linked.edited else None,
+                        supersede_cell_id=linked.cell_id
+                        if linked and linked.edited and pinned is None
+                        else None,
+                        resume=lambda: loop(True),
+                    )
+                    if session.frontend.place(placement):
+                        record("placed", code)
+                        status.done(f"✓ {model} · {source} · running in the cell below")
+                        return Outcome(code, model, source, attempts, placed=True)
+                if not job.run:
+                    session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+                    record("not run", code)
+                    status.done(f"✓ {model} · {source} · not run (--no-run)")
+                    return Outcome(code, model, source, attempts, placed=False)
+                status.update(f"▶ {model} · running {source} code", force=True)
+                with session.functions.calls_from_generated_code(shell.user_ns, calls):
+                    outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
+                if outcome.ok:
+                    problem = verify(session) if verify is not None else None
+                    if problem is None:
+                        break
+                    outcome = replace(
+                        outcome,
+                        ok=False,
+                        error_line=problem.splitlines()[0][:300],
+                        error_text=problem,
+                    )
+                if outcome.interrupted:
+                    record("interrupted", code)
+                    status.done(f"■ {model} · interrupted")
+                    raise CodegenError(
+                        "Interrupted: the generated code was stopped; your variables are bound "
+                        "as before it ran (objects it changed in place stay changed)."
+                    )
+                if outcome.timed_out:
+                    record("timed out", code)
+                    status.done(f"■ {model} · stopped at the time limit")
+                    raise CodegenError(
+                        f"The generated code ran longer than {timeout:g} s and was stopped; your "
+                        "variables are as before it ran. Raise the limit with --timeout S or "
+                        "%gemini config timeout=N."
+                    )
+                error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
+            else:
+                error = error_line = rejected
+            if fixes_left == 0:
+                record(f"failed: {error_line[:60]}", code)
+                status.done(f"✗ {model} · still failing after {attempts} attempt(s)")
+                raise CodeFailedError(
+                    f"The generated code still fails after {attempts} attempt(s): {error_line}. "
+                    "Edit the prompt, or run with --regenerate or --max-fixes N."
+                )
+            note(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
+            fixes_left -= 1
+            attempts += 1
+            context = tool_calls.context_text(session, job.prompt, tools)
+            request = repair(
+                request,
+                reply_text,
+                code,
+                error,
+                context,
+                job,
+                attempts - 1,
+                config.max_output_tokens,
+            )
+            reply, code = generate(
+                session, request, model, status, f"fixing (attempt {attempts})", extract, calls
+            )
+            reply_text, source = reply.text or f"```python\n{code}```", "repaired"
+            if resumed:  # the fix replaces the generated cell's code, then runs right here
+                meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
+                session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+
         meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
-        finding = None
-        if policy != "off" and not (trusted is not None and trusted(code)):
-            registered = session.functions.names()
-            aliases = namespace_aliases(shell.user_ns)
-            finding = check(code, user_names, policy=policy, registered=registered, aliases=aliases)
-        if finding is not None and finding.kind == "blocked":
-            record("blocked", code)
-            status.done(f"✗ {model} · blocked, nothing ran")
-            raise PolicyError(f"{finding.message()}; the code was not run.")
-        ask_reason = "You asked to confirm (--confirm)" if job.confirm else None
-        if finding is not None and finding.kind == "confirm":
-            ask_reason, finding = finding.message(), None
-        rejected = finding.message() if finding is not None else None
-        if rejected is None and precheck is not None:
-            rejected = precheck(session, code)
-        if rejected is None:
-            if ask_reason is not None and job.run:
-                pin = Pin(code, model, job.mode, phash, meta.created, attempts)
-
-                def confirmed(code: str = code, pin: Pin = pin, meta: GeneratedMeta = meta) -> None:
-                    # Runs from the Run button, after this cell ended: same limits, then pin.
-                    outcome = run_code(shell, code, timeout=timeout)
-                    if not outcome.ok:
-                        record(f"failed: {outcome.error_line[:60]}", code)
-                        raise CodeFailedError(f"The confirmed code failed: {outcome.error_line}")
-                    session.pins.put(key, pin)
-                    session.frontend.place(Placement(cell_id, code, meta, fresh=True))
-                    record("ok (confirmed)", code)
-
-                try:
-                    question = confirm.ConfirmRequest(code, ask_reason, model)
-                    confirm.ask(shell, question, confirmed, config=config)
-                except CodegenError:
-                    record("awaiting confirmation", code)
-                    status.done(f"? {model} · waiting for confirmation, nothing ran")
-                    raise
-            if not placed_once:
-                placed_once = True
-                placement = Placement(
-                    cell_id,
-                    code,
-                    meta,
-                    fresh=source != "pinned",
-                    update_cell_id=linked.cell_id if linked and not linked.edited else None,
-                    supersede_cell_id=linked.cell_id
-                    if linked and linked.edited and pinned is None
-                    else None,
-                )
-                if session.frontend.place(placement):
-                    session.functions.arm_placed_run(shell, code, calls)
-                    record("placed", code)
-                    status.done(f"✓ {model} · {source} · running in the cell below")
-                    return Outcome(code, model, source, attempts, placed=True)
-            if not job.run:
-                session.frontend.place(Placement(cell_id, code, meta, fresh=True))
-                record("not run", code)
-                status.done(f"✓ {model} · {source} · not run (--no-run)")
-                return Outcome(code, model, source, attempts, placed=False)
-            status.update(f"▶ {model} · running {source} code", force=True)
-            with session.functions.calls_from_generated_code(shell.user_ns, calls):
-                outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
-            if outcome.ok:
-                problem = verify(session) if verify is not None else None
-                if problem is None:
-                    break
-                outcome = replace(
-                    outcome, ok=False, error_line=problem.splitlines()[0][:300], error_text=problem
-                )
-            if outcome.interrupted:
-                record("interrupted", code)
-                status.done(f"■ {model} · interrupted")
-                raise CodegenError(
-                    "Interrupted: the generated code was stopped; your variables are bound "
-                    "as before it ran (objects it changed in place stay changed)."
-                )
-            if outcome.timed_out:
-                record("timed out", code)
-                status.done(f"■ {model} · stopped at the time limit")
-                raise CodegenError(
-                    f"The generated code ran longer than {timeout:g} s and was stopped; your "
-                    "variables are as before it ran. Raise the limit with --timeout S or "
-                    "%gemini config timeout=N."
-                )
-            error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
-        else:
-            error = error_line = rejected
-        if fixes_left == 0:
-            record(f"failed: {error_line[:60]}", code)
-            status.done(f"✗ {model} · still failing after {attempts} attempt(s)")
-            raise CodeFailedError(
-                f"The generated code still fails after {attempts} attempt(s): {error_line}. "
-                "Edit the prompt, or run with --regenerate or --max-fixes N."
-            )
-        note(f"✗ attempt {attempts} failed: {error_line} — asking {model} for a fix")
-        fixes_left -= 1
-        attempts += 1
-        context = tool_calls.context_text(session, job.prompt, tools)
-        request = repair(
-            request,
-            reply_text,
-            code,
-            error,
-            context,
-            job,
-            attempts - 1,
-            config.max_output_tokens,
+        session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
+        if source != "pinned":
+            session.frontend.place(Placement(cell_id, code, meta, fresh=True))
+        if not resumed:
+            session.just_ran = code
+        record("ok", code)
+        status.done(
+            f"✓ {model} · {source}"
+            + (f" after {attempts} attempts" if attempts > 1 else "")
+            + f" · {status.elapsed():.1f} s"
         )
-        reply, code = generate(
-            session, request, model, status, f"fixing (attempt {attempts})", extract, calls
-        )
-        reply_text, source = reply.text or f"```python\n{code}```", "repaired"
+        return Outcome(code, model, source, attempts, placed=False)
 
-    meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
-    header.show(CodeRecord(code, meta, title()))
-    session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
-    if source != "pinned":
-        session.frontend.place(Placement(cell_id, code, meta, fresh=True))
-    session.just_ran = code
-    record("ok", code)
-    status.done(
-        f"✓ {model} · {source}"
-        + (f" after {attempts} attempts" if attempts > 1 else "")
-        + f" · {status.elapsed():.1f} s"
-    )
-    return Outcome(code, model, source, attempts, placed=False)
+    return loop(False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -71,6 +72,10 @@ class Placement:
     update_cell_id: str | None = None
     #: A user-edited linked cell that a regeneration supersedes (kept, marked, not overwritten).
     supersede_cell_id: str | None = None
+    #: The engine's continuation: a frontend that accepted the placement calls it from the
+    #: generated cell's own execution, to run the code with the engine's checks, time limit and
+    #: repair loop (each fix comes back through :meth:`Frontend.place` while it runs).
+    resume: Callable[[], object] | None = field(default=None, compare=False, repr=False)
 
 
 class Frontend(Protocol):

@@ -301,28 +301,43 @@ class _PlacingFrontend:
     """A frontend that takes the code and runs it later as its own cell (as JupyterLab does)."""
 
     def __init__(self) -> None:
-        self.placed: list[str] = []
+        self.placed: list = []
 
     def place(self, placement) -> bool:
-        self.placed.append(placement.code)
+        self.placed.append(placement)
         return True
 
 
 def test_code_the_frontend_runs_is_checked_and_logged(shell, capsys):
-    from jupyter_codegen.executor import run_code
+    from jupyter_codegen.errors import CodeFailedError
 
     register(get_weather)
     frontend = _PlacingFrontend()
     session_for(shell).frontend = frontend  # type: ignore[assignment]
     scripted(shell).push(fence("t = get_weather('Oslo')['temp']\nbad = get_weather('Oslo', 'K')"))
-    shell.run_cell_magic("gemini", "", "Oslo")
+    shell.run_cell_magic("gemini", "--max-fixes 0", "Oslo")
     assert "t" not in shell.user_ns  # nothing ran yet: the frontend runs it
     capsys.readouterr()
-    outcome = run_code(shell, frontend.placed[0])  # the generated cell's own execution
-    assert not outcome.ok and outcome.error_line.startswith("InvalidArgumentsError: get_weather()")
+    with pytest.raises(CodeFailedError, match="InvalidArgumentsError: get_weather()"):
+        frontend.placed[0].resume()  # the generated cell's own execution
     out = capsys.readouterr().out
     assert "⚙ 2 function calls (2 from code), 1 failed" in out
     assert "✗ code   get_weather(city='Oslo', unit='K') → invalid arguments: unit: expected " in out
     assert shell.user_ns["get_weather"] is get_weather
     shell.run_cell("again = get_weather('Oslo', 'K')")  # once only: now an ordinary cell
     assert shell.user_ns["again"]["temp"] == pytest.approx(48.2)
+
+
+def test_code_run_after_confirmation_is_checked_and_logged(shell, monkeypatch):
+    from jupyter_codegen import confirm
+
+    register(get_weather)
+    monkeypatch.setattr(confirm, "_widgets_available", lambda sh: True)
+    scripted(shell).push(fence("t = get_weather('Rome')['temp']"))
+    with pytest.raises(confirm.ConfirmationPending) as pending:
+        shell.run_cell_magic("gemini", "--confirm", "Rome")
+    assert "t" not in shell.user_ns
+    pending.value.panel.run()  # the click on Run
+    assert shell.user_ns["t"] == 24.5
+    (call,) = session_for(shell).history.entries[-1].calls
+    assert call.ok and call.args == "city='Rome'"
