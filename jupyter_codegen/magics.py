@@ -50,6 +50,7 @@ class GeminiMagics(Magics):
             "config": self._config,
             "history": self._history,
             "functions": self._functions,
+            "fix": self._fix,
             "help": self._help,
         }
 
@@ -102,7 +103,7 @@ class GeminiMagics(Magics):
         %%gemini [flags]
         <what you want, in words; name your variables, e.g. `sales`>
 
-        Line form: %gemini status | context | config [name=value] | history | functions | help
+        Line form: %gemini status | context | config [name=value] | history | functions | fix | help
         """
         if cell is None:
             return self._subcommand(line)
@@ -181,10 +182,21 @@ class GeminiMagics(Magics):
             "\n".join(lines) if lines else "No registered functions (see jupyter_codegen.register)."
         )
 
+    def _fix(self, args: list[str]) -> None:
+        from .fix import fix_last_error
+
+        model = args[1] if len(args) == 2 and args[0] in ("-m", "--model") else ""
+        if args and not model:
+            raise UsageError("Usage: %gemini fix [-m MODEL]")
+        try:
+            fix_last_error(self.session, model)
+        except KeyboardInterrupt:
+            raise CodegenError("Interrupted: nothing was inserted.") from None
+
     def _help(self, args: list[str]) -> None:
         print(
             "%%gemini [flags] + a prompt: generate code, run it here, fix it if it fails.\n"
             f"Flags: {_FLAGS}. Details: %%gemini?\n"
             "Subcommands: %gemini status | context [prompt] | config [name=value ...] | history "
-            "| functions | help"
+            "| functions | fix | help"
         )

@@ -219,3 +219,21 @@ def test_history_and_context_subcommands(shell, capsys):
     gemini(shell, "make q")
     shell.run_line_magic("gemini", "history")
     assert "make q" in capsys.readouterr().out
+
+
+def test_fix_explains_and_inserts_without_running(shell, inserted):
+    shell.run_cell("total = sum([1, 2, 'x'])", store_history=True)
+    backend(shell).push("The list mixes numbers and a string.\n```python\ntotal = sum([1, 2])\n```")
+    assert shell.run_cell("%gemini fix", store_history=True).success
+    assert "total" not in shell.user_ns  # offered, not run
+    assert inserted[-1] == "total = sum([1, 2])\n"
+    body = backend(shell).requests[0].turns[0].parts[0].text
+    assert "sum([1, 2, 'x'])" in body and "TypeError" in body
+
+
+def test_fix_without_error(shell):
+    import sys
+
+    sys.last_value = None
+    with pytest.raises(UsageError, match="No error to fix"):
+        shell.run_line_magic("gemini", "fix")
