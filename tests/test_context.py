@@ -53,3 +53,21 @@ def test_long_names_do_not_crowd_out_the_rest():
     ns = {("x" * 300) + str(i): i for i in range(100)}
     text = build_context(ns, functions=["- def f()"], budget=1000).render()
     assert len(text) <= 1000 and text.endswith("- def f()")
+
+
+def test_sample_rows_layout_dates_missing_values_and_secrets():
+    frame = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-01-01", periods=4, freq="D"),
+            "who": ["Ann", "AIzaSyA1234567890abcdefghijklmnopqrstu", "Bo", "Cy"],
+            "amount": [1.5, float("nan"), 3.0, 4.0],
+            "n": [1, 2, 3, 4],
+        }
+    )
+    text = context.describe_value("frame", frame)
+    assert text.splitlines()[3:] == [
+        "                day         who  amount  n",
+        "      0  2024-01-01         Ann     1.5  1",
+        "      1  2024-01-02  <redacted>     NaN  2",
+        "      2  2024-01-03          Bo     3.0  3",
+    ]
