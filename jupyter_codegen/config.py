@@ -50,6 +50,13 @@ class Codegen(Configurable):
     max_tool_rounds = Int(
         25, min=1, max=200, help="Rounds of native function calls before the model must answer."
     ).tag(config=True)
+    confirm = Enum(
+        ["", "ask", "auto-yes", "auto-no"],
+        "",
+        help="Code that needs a confirmation (file writes, network; --confirm): 'ask' shows Run / "
+        "Cancel, 'auto-yes' runs it, 'auto-no' refuses (for headless runs). Empty: "
+        "$JUPYTER_CODEGEN_CONFIRM, else 'ask'.",
+    ).tag(config=True)
     quiet = Bool(False, help="Hide the code header and status line under prompt cells.").tag(
         config=True
     )
