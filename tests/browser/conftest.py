@@ -238,6 +238,15 @@ def lab_server(
 
 
 @pytest.fixture(scope="session")
+def notebook_server(
+    tmp_path_factory: pytest.TempPathFactory, gemini_session: GeminiTestServer
+) -> Iterator[LabServer]:
+    """Notebook 7 with the extension."""
+    home = tmp_path_factory.mktemp("kernel-home-nb7")
+    yield from _start(tmp_path_factory, "notebook", extra_env=_kernel_env(gemini_session, home))
+
+
+@pytest.fixture(scope="session")
 def notebook_server_without_extension(
     tmp_path_factory: pytest.TempPathFactory, gemini_session: GeminiTestServer
 ) -> Iterator[LabServer]:

@@ -44,7 +44,7 @@ def test_prompt_inserts_generated_cell_below_and_runs_it(
     assert gen["metadata"]["jupyter_codegen"]["prompt_cell_id"] == "cell-1"
     assert gen["source"].startswith("total = sales")
     assert nb.wait_executed(2)["execution_count"] is not None
-    assert "running in the cell below" in output_text(nb.wait_executed(1))
+    assert "✓ gemini-3.8-flash" in output_text(nb.wait_executed(1))  # its status line
     assert "total revenue 60.5" not in output_text(cells[1])
     # The selection stayed on the empty cell the user was moved to.
     active = nb.eval("(panel) => panel.content.activeCell.model.id")

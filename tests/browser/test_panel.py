@@ -39,7 +39,7 @@ def test_panel_chats_and_inserts_code(page: Any, lab_server: Any, gemini: Any) -
     # The same engine and context as a prompt cell: the request saw the live DataFrame.
     body = json.dumps(gemini.requests[0].body)
     assert "How many rows" in body and "revenue" in body
-    panel.locator("[data-codegen=history]").get_by_text("How many rows").wait_for()
+    panel.locator("[data-codegen=history]").get_by_text("How many rows").first.wait_for()
     panel.locator("[data-codegen=status]").get_by_text("gemini-3.8-flash").first.wait_for()
     assert page.console_errors == []
 
@@ -59,7 +59,7 @@ def test_dark_theme(page: Any, lab_server: Any, gemini: Any) -> None:
         nb.wait_output(2, "dark 2")
         nb.wait_all_idle()
         panel = open_sidebar(page, PANEL_ID)
-        panel.locator("[data-codegen=history]").get_by_text("Print one plus one").wait_for()
+        panel.locator("[data-codegen=history]").get_by_text("Print one plus one").first.wait_for()
         page.locator(".jp-codegen-badge").first.wait_for()
         background = page.evaluate(
             """() => getComputedStyle(document.querySelector('.jp-codegen-panel'))
