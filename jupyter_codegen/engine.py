@@ -119,7 +119,14 @@ def stream_reply(
         status.update(f"{spin} {model} · {label} · {status.elapsed():.1f} s · {tokens} tokens")
 
     status.update(f"{_SPINNER[0]} {model} · {label} · waiting for the model", force=True)
-    reply = collect(backend.stream(request), on_event)
+    try:
+        reply = collect(backend.stream(request), on_event)
+    except KeyboardInterrupt:
+        status.done(f"■ {model} · interrupted while {label}")
+        raise
+    except CodegenError:
+        status.done(f"✗ {model} · no reply")  # the one-line error follows below
+        raise
     if reply.function_calls and request.tools:
         log = calls if calls is not None else CallLog(session.shell)
         reply = tool_calls.resolve_calls(
@@ -238,21 +245,27 @@ def run_prompt(
         what = {"pinned": "pinned code", "generated": "generated", "repaired": "repaired"}[source]
         return f"%%gemini · {model} · {what}" + (f" · attempt {attempts}" if attempts > 1 else "")
 
+    recorded: list[HistoryEntry] = []
+
     def record(status_text: str, final_code: str | None) -> None:
-        session.history.add(
-            HistoryEntry(
-                now_iso(),
-                job.prompt,
-                model,
-                job.mode,
-                source,
-                attempts,
-                status_text,
-                final_code,
-                cell_id,
-                tuple(calls.records),
-            )
+        """One history entry per prompt run: a placed run's outcome replaces its "placed"."""
+        entry = HistoryEntry(
+            now_iso(),
+            job.prompt,
+            model,
+            job.mode,
+            source,
+            attempts,
+            status_text,
+            final_code,
+            cell_id,
+            tuple(calls.records),
         )
+        if recorded:
+            session.history.replace(recorded[-1], entry)
+        else:
+            session.history.add(entry)
+        recorded.append(entry)
         calls.finish()
 
     if pinned is None and not code:  # answered in prose from native function calls
@@ -330,11 +343,13 @@ def run_prompt(
                         supersede_cell_id=linked.cell_id
                         if linked and linked.edited and pinned is None
                         else None,
+                        run=job.run,
                         resume=lambda: loop(True),
                     )
                     if session.frontend.place(placement):
-                        record("placed", code)
-                        status.done(f"✓ {model} · {source} · running in the cell below")
+                        record("placed" if job.run else "not run", code)
+                        where = "running in the cell below" if job.run else "not run (--no-run)"
+                        status.done(f"✓ {model} · {source} · {where}")
                         return Outcome(code, model, source, attempts, placed=True)
                 if not job.run:
                     session.frontend.place(Placement(cell_id, code, meta, fresh=True))

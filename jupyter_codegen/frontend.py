@@ -72,6 +72,8 @@ class Placement:
     update_cell_id: str | None = None
     #: A user-edited linked cell that a regeneration supersedes (kept, marked, not overwritten).
     supersede_cell_id: str | None = None
+    #: False for --no-run: the frontend writes the cell but does not run it.
+    run: bool = True
     #: The engine's continuation: a frontend that accepted the placement calls it from the
     #: generated cell's own execution, to run the code with the engine's checks, time limit and
     #: repair loop (each fix comes back through :meth:`Frontend.place` while it runs).

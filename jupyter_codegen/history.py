@@ -38,6 +38,14 @@ class History:
         self.entries.append(entry)
         del self.entries[: -self.limit]
 
+    def replace(self, old: HistoryEntry, new: HistoryEntry) -> None:
+        """Put ``new`` where ``old`` is (or at the end if ``old`` is gone)."""
+        for i, entry in enumerate(self.entries):
+            if entry is old:
+                self.entries[i] = new
+                return
+        self.add(new)
+
     def render(self, last: int = 20) -> str:
         if not self.entries:
             return "No generations in this kernel yet."

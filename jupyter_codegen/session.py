@@ -141,6 +141,9 @@ class CodegenSession:
         self.shell.events.register("pre_run_cell", self._pre_run_cell)
 
     def uninstall(self) -> None:
+        frontend_uninstall = getattr(self.frontend, "uninstall", None)
+        if frontend_uninstall is not None:
+            frontend_uninstall()
         if self._skip_transformer in self.shell.input_transformers_post:
             self.shell.input_transformers_post.remove(self._skip_transformer)
         with contextlib.suppress(ValueError):

@@ -237,3 +237,36 @@ def test_fix_without_error(shell):
     sys.last_value = None
     with pytest.raises(UsageError, match="No error to fix"):
         shell.run_line_magic("gemini", "fix")
+
+
+class PlacingFrontend:
+    """Takes the code like JupyterLab's extension: runs it later via the placement's resume."""
+
+    def __init__(self) -> None:
+        self.placements: list = []
+
+    def place(self, placement) -> bool:
+        self.placements.append(placement)
+        return not self.placements[0].resume is None and len(self.placements) == 1
+
+
+def test_placed_code_resumes_with_repair_and_one_history_entry(shell):
+    frontend = PlacingFrontend()
+    session_for(shell).frontend = frontend  # type: ignore[assignment]
+    backend(shell).push(fence("w = missing + 1"), fence("w = 1"))
+    gemini(shell, "make w")
+    assert "w" not in shell.user_ns  # the frontend runs it, in the generated cell
+    frontend.placements[0].resume()
+    assert shell.user_ns["w"] == 1
+    assert frontend.placements[1].code == "w = 1\n"  # the fix went back as a replacement
+    (entry,) = session_for(shell).history.entries
+    assert (entry.status, entry.source, entry.attempts) == ("ok", "repaired", 2)
+
+
+def test_no_run_placement_is_not_run(shell):
+    frontend = PlacingFrontend()
+    session_for(shell).frontend = frontend  # type: ignore[assignment]
+    backend(shell).push(fence("nr = 1"))
+    gemini(shell, "make nr", "--no-run")
+    assert frontend.placements[0].run is False
+    assert session_for(shell).history.entries[-1].status == "not run"
