@@ -247,7 +247,7 @@ class PlacingFrontend:
 
     def place(self, placement) -> bool:
         self.placements.append(placement)
-        return not self.placements[0].resume is None and len(self.placements) == 1
+        return self.placements[0].resume is not None and len(self.placements) == 1
 
 
 def test_placed_code_resumes_with_repair_and_one_history_entry(shell):
