@@ -102,6 +102,18 @@ def test_non_text_parts_are_rendered_as_text() -> None:
     ]
 
 
+def test_greedy_except_seeded_sampling_for_repair() -> None:
+    backend = LocalBackend()
+    messages = build_messages(code_request("Mean of prices.", PRICES))
+    assert backend.sampling("code", messages) == (0.0, backend.seed)
+    assert backend.sampling("ui", messages) == (0.0, backend.seed)
+    temperature, seed = backend.sampling("repair", messages)
+    assert temperature == local.REPAIR_TEMPERATURE
+    assert backend.sampling("repair", list(messages)) == (temperature, seed)  # reproducible
+    other = [*messages, {"role": "user", "content": "NameError: name 'x' is not defined"}]
+    assert backend.sampling("repair", other)[1] != seed  # another attempt, another draw
+
+
 # --- the fence stop ------------------------------------------------------------------------
 
 

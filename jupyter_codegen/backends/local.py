@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -56,6 +57,11 @@ _log = logging.getLogger(__name__)
 DEFAULT_N_CTX = 8192
 #: Fixed sampling seed (decoding is greedy anyway; the seed pins any sampler that reads it).
 DEFAULT_SEED = 0
+#: Sampling temperature for "repair". Greedy decoding hands back the very code that failed
+#: (measured: the 0.5B model repeated ``prices.mean()`` on a list after the AttributeError, three
+#: times in three wordings); seeded sampling leaves that rut. The seed is derived from the
+#: request, so a repair stays reproducible while each attempt (another error) gets another draw.
+REPAIR_TEMPERATURE = 0.7
 #: Modes that get the compact few-shot prompt and stop after the first code block.
 CODE_MODES = frozenset({"code", "repair", "ui", "answer"})
 
@@ -311,6 +317,16 @@ class LocalBackend:
 
     # -- generation
 
+    def sampling(self, mode: str, messages: list[dict[str, str]]) -> tuple[float, int]:
+        """Temperature and seed for a request: greedy, except seeded sampling for "repair".
+
+        Either way the same messages give the same reply.
+        """
+        if mode != "repair":
+            return 0.0, self.seed
+        digest = zlib.crc32(json.dumps(messages, sort_keys=True).encode("utf-8"))
+        return REPAIR_TEMPERATURE, (self.seed ^ digest) & 0x7FFFFFFF
+
     def _claim(self) -> int:
         """Take the model for one generation and return its number.
 
@@ -340,14 +356,15 @@ class LocalBackend:
         llm = self.load()
         messages = build_messages(request)
         fence = FenceStop() if request.mode in CODE_MODES else None
+        temperature, seed = self.sampling(request.mode, messages)
         generation = self._claim()
         chunks: Any = None
         try:
             chunks = llm.create_chat_completion(
                 messages,
                 stream=True,
-                temperature=0.0,
-                seed=self.seed,
+                temperature=temperature,
+                seed=seed,
                 max_tokens=max(1, request.max_output_tokens),
                 stop=list(request.stop),
             )
