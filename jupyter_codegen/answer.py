@@ -51,7 +51,7 @@ from .extract import extract_code
 from .frontend import METADATA_KEY, GeneratedMeta, Placement, code_hash
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
-from .policy import check
+from .policy import Finding, check, namespace_aliases
 from .prompting import render
 from .redact import redact
 from .session import CodegenSession
@@ -129,6 +129,8 @@ class Observation:
             parts.append("Value of the last expression:\n" + _bounded(self.result, limit))
         if self.error:
             parts.append("Error:\n" + _bounded(self.error.strip("\n"), limit))
+            # run_code rolls a failed run back: the model must not count on what the step set.
+            parts.append("(The variables this step assigned were not kept.)")
         if not parts:
             parts.append("(no output: print the values you need)")
         return "\n".join(parts)
@@ -741,17 +743,30 @@ class _AnswerRun:
             pinned = pin.code if pin is not None else None
         return pinned
 
+    def check(self, code: str, user_names: Iterable[str]) -> Finding | None:
+        """The policy's finding on a step (None: it may run)."""
+        if self.policy == "off":
+            return None
+        return check(
+            code,
+            set(user_names),
+            policy=self.policy,
+            registered=self.session.functions.names(),
+            aliases=namespace_aliases(self.shell.user_ns),
+        )
+
     def run_step(self, number: int, code: str, note: str, where: str = "kernel") -> Step:
         step = Step(number, code, note, Observation(), where)
         self.views.start(step)
-        names = self.user_names if where == "kernel" else ()
-        finding = check(code, names) if self.policy != "off" else None
+        finding = self.check(code, self.user_names)
         if finding is not None and finding.kind == "blocked":
             self.views.finish(replace(step, observation=Observation(error=finding.message())))
             self.record("generated", number, "blocked", code)
             self.status.done(f"✗ {self.model} · step {number} blocked, not run")
             raise PolicyError(f"{finding.message()}; step {number} was not run.")
         if finding is not None:
+            # Rejected (sent back), or needing the user's confirmation: a step cannot wait for
+            # a click mid-loop, so the model is told to compute without it.
             observation = Observation(error=f"Not run: {finding.message()}")
         else:
             self.status.update(f"▶ {self.model} · running step {number}", force=True)
@@ -761,8 +776,8 @@ class _AnswerRun:
                 self.record("generated", number, "interrupted", code)
                 self.status.done(f"■ {self.model} · interrupted at step {number}")
                 raise CodegenError(
-                    f"Interrupted: step {number} was stopped; your variables keep the values "
-                    "it had set so far."
+                    f"Interrupted: step {number} was stopped; your variables are bound as "
+                    "before it ran (earlier steps' results stay)."
                 )
         step = replace(step, observation=observation)
         self.views.finish(step)
@@ -798,7 +813,9 @@ class _AnswerRun:
             # Computed on Google's servers: the kept outputs (comments) are the evidence.
             steps: list[Step] = [Step(1, code, "", Observation(output=code), "pinned")]
         else:
-            finding = check(code, ()) if self.policy != "off" else None
+            # Pinned code was accepted (or written by the user): only what would block it, not
+            # the rebinding check, since its own earlier run created the names it binds.
+            finding = self.check(code, ())
             if finding is not None and finding.kind == "blocked":
                 self.record("pinned", 1, "blocked", code)
                 raise PolicyError(f"{finding.message()}; the pinned code was not run.")
@@ -946,5 +963,10 @@ def run_answer(session: CodegenSession, job: PromptJob) -> AnswerOutcome:
         raise UsageError("--answer runs code to find the answer; drop --no-run.")
     if job.max_steps is not None and job.max_steps < 1:
         raise UsageError("--max-steps must be 1 or more.")
+    if job.confirm:
+        raise UsageError(
+            "--answer runs each step as the model writes it and cannot wait for clicks; "
+            "drop --confirm (--policy strict limits what steps may do)."
+        )
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
     return _AnswerRun(session, job).run()

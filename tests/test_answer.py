@@ -133,6 +133,7 @@ def test_error_then_recovery(shell, capsys, inserted):
     assert "✗ step 1 failed: NameError" in out
     follow = turn_text(backend(shell).requests[1].turns[-1])
     assert "Step 1 failed" in follow and "NameError" in follow and "len(price)" in follow
+    assert "were not kept" in follow
     assert outcome is None  # the magic returns nothing
     cell = inserted[-1]
     assert "len(price)" not in cell  # only clean steps are kept
@@ -234,6 +235,37 @@ def test_displayed_values_and_last_expression_are_observed(shell, capsys):
     assert "42" in capsys.readouterr().out
 
 
+def test_answer_without_any_step_says_it_is_not_computed(shell, capsys):
+    backend(shell).push(final("It is probably 42."))
+    answer(shell, "Guess.")
+    out = capsys.readouterr().out
+    assert "this answer is not computed" in out and "42⚠" in out
+
+
+def test_step_over_the_time_limit_is_an_observation(shell):
+    backend(shell).push(step("while True:\n    pass"), step("print('quick', 5 * 5)"), final("25."))
+    answer(shell, "Spin.", "--timeout 0.1")
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "Step 1 failed" in sent and "time limit" in sent
+    assert len(backend(shell).requests) == 3
+
+
+def test_interrupted_step_stops_the_loop(shell):
+    shell.user_ns["keep"] = 1
+    backend(shell).push(step("partial = 1\nraise KeyboardInterrupt"), final("never"))
+    with pytest.raises(Exception, match="Interrupted: step 1 was stopped"):
+        answer(shell, "Stop me.")
+    assert "partial" not in shell.user_ns and shell.user_ns["keep"] == 1  # rolled back
+    assert len(backend(shell).requests) == 1
+
+
+def test_quiet_hides_steps_not_the_answer(shell, capsys):
+    backend(shell).push(step("print('seven', 7 * 1)"), final("Seven: 7."))
+    answer(shell, "Seven?", "--quiet")
+    out = capsys.readouterr().out
+    assert "Step 1" not in out and "seven 7" in out and "Seven: 7." in out
+
+
 def test_blocked_step_is_not_run(shell, tmp_path):
     target = tmp_path / "keep"
     target.mkdir()
@@ -253,6 +285,19 @@ def test_literal_rebinding_is_sent_back_not_run(shell):
     answer(shell, "Max of `prices`?")
     assert shell.user_ns["prices"] == [10, 20]
     assert "replaces your variable `prices`" in turn_text(backend(shell).requests[1].turns[-1])
+
+
+def test_step_needing_confirmation_is_not_run(shell, tmp_path):
+    target = tmp_path / "out.txt"
+    backend(shell).push(
+        step(f"open({str(target)!r}, 'w').write('x')\nprint('wrote')"),
+        step("print('in memory', 2 * 21)"),
+        final("42, computed without writing a file."),
+    )
+    answer(shell, "Write and compute.")
+    assert not target.exists()
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "Not run: Needs your confirmation" in sent
 
 
 # --- pinning ---------------------------------------------------------------------------------
@@ -348,6 +393,8 @@ def test_bad_flag_combinations(shell):
         answer(shell, "x", "--max-steps 0")
     with pytest.raises(UsageError, match="drop --no-run"):
         answer(shell, "x", "--no-run")
+    with pytest.raises(UsageError, match="drop --confirm"):
+        answer(shell, "x", "--confirm")
     with pytest.raises(UsageError, match="Choose one of --answer and --ui"):
         answer(shell, "x", "--ui")
 
