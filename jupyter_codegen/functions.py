@@ -408,8 +408,6 @@ class FunctionRegistry:
     """Functions registered in one kernel, by the name the model sees."""
 
     entries: dict[str, RegisteredFunction] = field(default_factory=dict)
-    #: The shell event handlers of :meth:`arm_placed_run`, while armed.
-    _armed: tuple[Any, Any, Any] | None = field(default=None, repr=False)
 
     # --- registration
 
@@ -506,40 +504,6 @@ class FunctionRegistry:
                     del namespace[name]
                 else:
                     namespace[name] = previous
-
-    def arm_placed_run(self, shell: Any, code: str, log: CallLog) -> None:
-        """The frontend will run ``code`` itself, as the generated cell's own execution
-        (JupyterLab): bind the wrappers for the first run of exactly this code, and show the log
-        under that cell when it ends. Replaces an earlier arming."""
-        self.disarm()
-        target = code.strip()
-        stack: list[contextlib.ExitStack] = []
-
-        def pre_run_cell(info: Any) -> None:
-            if not stack and (getattr(info, "raw_cell", None) or "").strip() == target:
-                bound = contextlib.ExitStack()
-                bound.enter_context(self.calls_from_generated_code(shell.user_ns, log))
-                stack.append(bound)
-
-        def post_run_cell(result: Any) -> None:
-            if stack:
-                stack.pop().close()
-                self.disarm()
-                log.finish()
-
-        shell.events.register("pre_run_cell", pre_run_cell)
-        shell.events.register("post_run_cell", post_run_cell)
-        self._armed = (shell, pre_run_cell, post_run_cell)
-
-    def disarm(self) -> None:
-        """Drop the arming of :meth:`arm_placed_run` (if any)."""
-        if self._armed is None:
-            return
-        armed_shell, pre, post = self._armed
-        self._armed = None
-        for event, handler in (("pre_run_cell", pre), ("post_run_cell", post)):
-            with contextlib.suppress(ValueError):
-                armed_shell.events.unregister(event, handler)
 
 
 # --- the public decorator -----------------------------------------------------------------
