@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-m", "--model", help="Model for prompts without -m (e.g. local).")
     run.add_argument("-r", "--regenerate", action="store_true", help="Ignore pinned code.")
     run.add_argument("--html", action="store_true", help="Also write an HTML export.")
+    run.add_argument(
+        "--cell-timeout", type=int, default=600, help="Seconds a cell may run (default 600)."
+    )
     args = parser.parse_args(argv)
 
     from .runner import run_notebook
@@ -27,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jupyter-codegen: no such notebook: {args.notebook}", file=sys.stderr)
         return 2
     report = run_notebook(
-        args.notebook, args.output, regenerate=args.regenerate, model=args.model, html=args.html
+        args.notebook,
+        args.output,
+        regenerate=args.regenerate,
+        model=args.model,
+        html=args.html,
+        cell_timeout=args.cell_timeout,
     )
     print(
         f"{report.path.name}: {len(report.cells)} cells, {report.prompts} prompts "

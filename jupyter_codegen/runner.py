@@ -139,6 +139,9 @@ class Runner:
             timeout=timeout,
             kernel_name="python3",
             allow_errors=True,
+            # A cell past the limit is interrupted (kernel and namespace survive) and reported
+            # as failed, instead of ending the whole run with a traceback.
+            interrupt_on_timeout=True,
             resources={"metadata": {"path": str(cwd)}},
         )
 
@@ -239,13 +242,20 @@ def run_notebook(
     regenerate: bool = False,
     model: str | None = None,
     html: bool = False,
+    cell_timeout: int = 600,
     progress: Callable[[str], None] = print,
 ) -> RunReport:
     """Execute ``path`` headless and write the result (default: ``<name>.out.ipynb``)."""
     nb = nbformat.read(path, as_version=4)
     if model:
         os.environ["JUPYTER_CODEGEN_MODEL"] = model  # the kernel inherits it
-    runner = Runner(nb, cwd=path.parent.resolve(), regenerate=regenerate, progress=progress)
+    runner = Runner(
+        nb,
+        cwd=path.parent.resolve(),
+        regenerate=regenerate,
+        timeout=cell_timeout,
+        progress=progress,
+    )
     report = runner.run(path)
     output = output or path.with_suffix(".out.ipynb")
     nbformat.validate(nb)

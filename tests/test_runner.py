@@ -108,3 +108,11 @@ def test_cli_exit_code_names_failing_cell(server, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cell 2" in err and "CodeFailedError" in err
     assert main(["run", str(tmp_path / "missing.ipynb")]) == 2
+
+
+def test_cell_past_the_timeout_is_reported_and_the_run_goes_on(server, tmp_path):
+    path = write(tmp_path, ["x = 1", "while True:\n    pass", "print('after', x)"])
+    report = run_notebook(path, cell_timeout=5, progress=lambda line: None)
+    assert [f.index for f in report.failures] == [1]
+    nb = nbformat.read(tmp_path / "nb.out.ipynb", as_version=4)
+    assert "after 1" in outputs_text(nb.cells[2])
