@@ -338,7 +338,7 @@ def _exact_math_hint() -> str:
 
 
 @dataclass(frozen=True)
-class Protocol:
+class StepProtocol:
     """How the loop talks to this model: Gemini, or the small local model (simpler prompts)."""
 
     local: bool
@@ -346,7 +346,7 @@ class Protocol:
     observation_chars: int
 
     @classmethod
-    def for_kind(cls, kind: str, max_steps: int | None) -> Protocol:
+    def for_kind(cls, kind: str, max_steps: int | None) -> StepProtocol:
         local = kind == "local"
         default = LOCAL_MAX_STEPS if local else DEFAULT_MAX_STEPS
         chars = LOCAL_OBSERVATION_CHARS if local else OBSERVATION_CHARS
@@ -354,7 +354,7 @@ class Protocol:
 
 
 def first_request(
-    context: str, task: str, protocol: Protocol, *, max_output_tokens: int = 4096
+    context: str, task: str, protocol: StepProtocol, *, max_output_tokens: int = 4096
 ) -> ModelRequest:
     """The question with the kernel context; the system prompt sets out the step protocol.
 
@@ -376,7 +376,7 @@ def first_request(
 
 
 def follow_up(
-    previous: ModelRequest, reply_text: str, step: Step, left: int, protocol: Protocol
+    previous: ModelRequest, reply_text: str, step: Step, left: int, protocol: StepProtocol
 ) -> ModelRequest:
     """The conversation so far, the model's step, and the step's observation with what next."""
     observation = step.observation.for_model(protocol.observation_chars)
@@ -590,7 +590,7 @@ class StepView:
     """A step under the prompt cell: a collapsible block with its code and (once it ran) what
     the model was sent, updated in place. Outside a kernel: the code before, a line on error."""
 
-    def __init__(self, shell: Any, quiet: bool, protocol: Protocol) -> None:
+    def __init__(self, shell: Any, quiet: bool, protocol: StepProtocol) -> None:
         self.quiet = quiet
         self.live = getattr(shell, "kernel", None) is not None
         self.protocol = protocol
@@ -697,8 +697,10 @@ class _AnswerRun:
                 f"--sandbox uses Gemini's code execution on Google's servers; '{self.model}' "
                 "is not a Gemini model. Drop --sandbox to compute in this kernel."
             )
-        self.protocol = Protocol.for_kind(self.kind, job.max_steps)
+        self.protocol = StepProtocol.for_kind(self.kind, job.max_steps)
         self.cell_id = session.running_cell_id()
+        if session.link.take_regenerate(self.cell_id):  # a runner's --regenerate
+            self.job = job = replace(job, regenerate=True)
         self.linked = session.link.linked_cell(self.cell_id)
         self.phash = prompt_hash(job.prompt, self.mode, job.model_flag)
         self.key = PinStore.key(job.prompt, self.model, self.mode)
@@ -920,6 +922,8 @@ class _AnswerRun:
                 fresh=True,
                 update_cell_id=linked.cell_id if linked and not linked.edited else None,
                 supersede_cell_id=linked.cell_id if linked and linked.edited else None,
+                # The steps already ran under the prompt cell: write the cell, do not run it.
+                run=False,
             )
         )
         self.session.just_ran = cell

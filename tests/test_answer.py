@@ -30,7 +30,7 @@ from jupyter_codegen.answer import (
 from jupyter_codegen.backends.base import TextPart
 from jupyter_codegen.backends.scripted import ScriptedBackend
 from jupyter_codegen.errors import PolicyError, UsageError
-from jupyter_codegen.frontend import METADATA_KEY, MIME_TYPE, LinkedCell
+from jupyter_codegen.frontend import METADATA_KEY, MIME_TYPE, LinkedCell, Placement, code_hash
 from jupyter_codegen.pins import prompt_hash
 from jupyter_codegen.runner import run_notebook
 from jupyter_codegen.session import session_for
@@ -375,6 +375,47 @@ def test_linked_cell_for_another_prompt_is_not_used(shell):
     session.link.hint("p1", LinkedCell("p1", "g1", cell, prompt_hash=old_hash), is_next=True)
     backend(shell).push(step("print(2)"), final("Two: 2."))
     answer(shell, "New prompt.")
+    assert len(backend(shell).requests) == 2
+
+
+class RecordingFrontend:
+    """A frontend that takes every placement (as the JupyterLab extension does)."""
+
+    def __init__(self) -> None:
+        self.placed: list[Placement] = []
+
+    def place(self, placement: Placement) -> bool:
+        self.placed.append(placement)
+        return True
+
+
+def test_frontend_writes_the_combined_cell_without_running_it(shell):
+    session = session_for(shell)
+    session.frontend = frontend = RecordingFrontend()
+    stale = LinkedCell("p1", "g1", "print(0)\n", prompt_hash="another prompt")
+    session.link.hint("p1", stale, is_next=True)
+    backend(shell).push(
+        step("runs = globals().get('runs', 0) + 1\nprint('n', 6 * 7)"), final("n is 42.")
+    )
+    answer(shell, "What is n?")
+    (placement,) = frontend.placed
+    assert placement.run is False  # the steps already ran under the prompt cell
+    assert (placement.prompt_cell_id, placement.update_cell_id) == ("p1", "g1")
+    assert placement.meta.mode == "answer" and placement.meta.attempts == 1
+    assert placement.meta.code_hash == code_hash(placement.code)
+    assert "print('n', 6 * 7)" in placement.code and "# n is 42." in placement.code
+    # Run All reaches the generated cell straight after: it does not run a second time.
+    shell.run_cell(placement.code)
+    assert shell.user_ns["runs"] == 1
+
+
+def test_runner_regenerate_hint_asks_the_model_again(shell):
+    session = session_for(shell)
+    cell = f"print(1)\n{ANSWER_RULE} ----\n# 1.\n"
+    linked = LinkedCell("p1", "g1", cell, prompt_hash=prompt_hash("Pick.", "answer"))
+    session.link.hint("p1", linked, is_next=True, regenerate=True)
+    backend(shell).push(step("print(2)"), final("Two: 2."))
+    answer(shell, "Pick.")
     assert len(backend(shell).requests) == 2
 
 
