@@ -111,6 +111,12 @@ def run_raw(llm: Any, req: ModelRequest, max_tokens: int, seed: int, cache: str)
     return Run("raw", cache, prompt_tokens, output_tokens, first, total)
 
 
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine makes every rate noisy."""
+    path = Path("/proc/loadavg")
+    return path.read_text().split()[0] if path.exists() else "?"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="local", help="local, local:<name> or local:/x.gguf")
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds, max_tokens = (1, 32) if args.quick else (args.rounds, args.max_tokens)
 
+    load_before = load_average()
     backend = LocalBackend(args.model)
     load_start = time.perf_counter()
     llm = backend.load()
@@ -155,10 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{'gen':>4} {'gen t/s':>7}"
     )
     for r in runs:
+        # A warm run evaluates only the new suffix: its prompt rate is not comparable.
+        prompt_rate = f"{r.prompt_tps:10.1f}" if r.cache == "cold" else f"{'-':>10}"
         print(
             f"{r.side:5} {r.cache:5} {r.prompt_tokens:6d} {r.first_token_s:9.2f} "
-            f"{r.prompt_tps:10.1f} {r.output_tokens:4d} {r.gen_tps:7.1f}"
+            f"{prompt_rate} {r.output_tokens:4d} {r.gen_tps:7.1f}"
         )
+    print(f"load average before / after: {load_before} / {load_average()}")
 
     def med(side: str, cache: str, attr: str) -> float:
         return statistics.median(
