@@ -14,6 +14,7 @@ Three layers, because each alone leaks:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -119,6 +120,7 @@ _NOT_SECRET_ENV = frozenset(["PWD", "OLDPWD"])
 _MIN_VALUE_LEN = 6
 
 
+@functools.lru_cache(maxsize=8192)  # the same names come back on every cell
 def is_secret_name(name: str) -> bool:
     """True for variable names that suggest a credential (``api_key``, ``db_password``...)."""
     parts = [p.lower() for p in _NAME_PART.findall(name)]
