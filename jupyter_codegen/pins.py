@@ -2,8 +2,10 @@
 
 Keyed by prompt text, model and mode (never by kernel state, so re-running in the same kernel
 hits). One small JSON file per key under a per-user cache directory: safe to delete at any time,
-written atomically (temp file, fsync, rename) so concurrent kernels never see a torn file (the
-last writer wins, whole), and a corrupt, truncated or foreign file is simply a miss. The store
+written atomically (temp file, rename) so concurrent kernels never see a torn file (the last
+writer wins, whole), and a corrupt, truncated or foreign file is simply a miss. No fsync: it
+cost 5-15 ms a cell, and a pin torn by a power cut is just such a miss (the notebook keeps the
+generated cell). The store
 is a cache: a write that fails (read-only or full disk, a file where the folder should be) is
 dropped with a warning and never fails the prompt cell.
 """
@@ -72,6 +74,7 @@ def _pin_from(data: object) -> Pin | None:
 class PinStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or cache_root()) / "pins"
+        self._swept = False
 
     @staticmethod
     def key(prompt: str, model: str, mode: str) -> str:
@@ -100,11 +103,11 @@ class PinStore:
             fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".pin-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(pin), handle)
-                handle.flush()
-                os.fsync(handle.fileno())  # a crash after the rename leaves the whole file
             os.replace(tmp, self._path(key))
             tmp = None
-            self._sweep()
+            if not self._swept:  # once per store: the glob lists every pin (2.6 ms at 5,000)
+                self._swept = True
+                self._sweep()
             return True
         except OSError as exc:
             warnings.warn(
