@@ -223,7 +223,7 @@ def run_prompt(
     header = CodeHeader(job.quiet)
     tools = tool_calls.offer_mode(job.tools, tool_calls.backend_kind_of(session, model))
     calls = CallLog(shell, show=not job.quiet)
-    context = tool_calls.context_text(session, job.prompt, tools)
+    context = ""  # built when the model is asked: a pinned run needs none (unless repaired)
 
     request: ModelRequest | None = None
     reply_text = ""
@@ -233,6 +233,7 @@ def run_prompt(
     if pinned is not None:
         code, source = pinned, "pinned"
     else:
+        context = tool_calls.context_text(session, job.prompt, tools)
         request = build_request(context, job, config.max_output_tokens)
         request = tool_calls.with_tools(request, session.functions, tools)
         reply, code = generate(session, request, model, status, "generating", extract, calls)
@@ -418,7 +419,8 @@ def run_prompt(
 
         meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
-        session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
+        if source != "pinned" or getattr(session.pins.get(key), "code", None) != code:
+            session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
         if source != "pinned":
             session.frontend.place(Placement(cell_id, code, meta, fresh=True))
         if not resumed:
