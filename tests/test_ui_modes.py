@@ -275,3 +275,34 @@ def test_placed_cell_is_exercised_when_the_frontend_runs_it(ui_shell: Any, capsy
         d.get("text/plain", "") for d in displayed if "%%gemini --ui" in d.get("text/plain", "")
     ]
     assert notes and "Exercising the interface failed" in notes[0] and "--regenerate" in notes[0]
+
+
+def test_registered_function_arguments_are_checked_and_converted(ui_shell: Any) -> None:  # noqa: F811
+    seen: list[Any] = []
+
+    def months_of(n: int) -> list[int]:
+        """The first n months."""
+        seen.append(n)
+        return list(range(1, n + 1))
+
+    session_for(ui_shell).functions.add(months_of)
+
+    def spec(n: Any) -> str:
+        return json.dumps(
+            messages(
+                [
+                    {"id": "root", "component": "Column", "children": ["v"]},
+                    {
+                        "id": "v",
+                        "component": "Value",
+                        "value": {"call": "months_of", "args": {"n": n}},
+                    },  # fmt: skip
+                ]
+            )
+        )
+
+    scripted(ui_shell).push(spec("three"), spec(3.0))
+    gemini(ui_shell, "the first months", "--ui=spec")
+    error = scripted(ui_shell).requests[1].turns[-1].parts[0].text
+    assert "component 'v' (Value)" in error and "n" in error
+    assert seen == [3] and isinstance(seen[0], int)  # 3.0 arrived as the int it declares

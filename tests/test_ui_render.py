@@ -478,3 +478,35 @@ def test_render_a2ui_in_a_shell(ui_shell: Any) -> None:  # noqa: F811
     assert "0.0" in surface.widget("total").value
     with pytest.raises(SpecError, match="Unrecognized component type 'Chart'"):
         render_a2ui(format_document(DASHBOARD).replace('"Plot"', '"Chart"'))
+
+
+def test_outputs_of_nothing_yet_show_a_dash_or_an_empty_chart() -> None:
+    assert "—" in table_html(None) and "—" in value_html_of(None)
+    assert plot_png(None)[:4] == b"\x89PNG"
+
+
+def value_html_of(value: Any) -> str:
+    from jupyter_codegen.ui.render import value_html
+
+    return value_html(value, "label")
+
+
+def test_exercising_buttons_leaves_no_result_behind() -> None:
+    components = [
+        {"id": "root", "component": "Column", "children": ["b", "shown"]},
+        {
+            "id": "b",
+            "component": "Button",
+            "child": "t",
+            "action": {"event": {"name": "ping", "context": {"n": 1}}},
+        },  # fmt: skip
+        {"id": "t", "component": "Text", "text": "Ping"},
+        {"id": "shown", "component": "Table", "data": {"path": "/b"}},
+    ]
+    surface = render(messages(components))
+    before = surface.widget("shown").value
+    with surface.restoring_actions():
+        assert exercise(surface.controls()) == []
+        assert surface.events == [("ping", {"n": 1})] and surface.data["b"] == {"n": 1}
+    assert surface.events == [] and "b" not in surface.data
+    assert surface.widget("shown").value == before

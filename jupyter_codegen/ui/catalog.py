@@ -267,7 +267,8 @@ def catalog_for(functions: Mapping[str, Callable[..., Any]]) -> Catalog[Any, Any
     catalog functions."""
     if not functions:
         return published_catalog()
-    items = tuple(sorted(functions.items()))
+    # Keyed by the functions themselves (a checking wrapper is made anew for every request).
+    items = tuple(sorted((n, getattr(fn, "__wrapped__", fn)) for n, fn in functions.items()))
     try:
         return _catalog_with(items)
     except TypeError:  # an unhashable callable: build it uncached

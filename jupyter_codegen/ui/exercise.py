@@ -205,36 +205,56 @@ class _Silenced(capture_output):
         return captured
 
 
-def exercise(items: list[Any], shell: Any = None) -> list[Problem]:
+def exercise(items: list[Any], shell: Any = None, hold: list[Any] | None = None) -> list[Problem]:
     """Move each control in ``items`` to another value and back, click each button; return
-    what failed. Output made meanwhile is discarded (the UI ends as it started)."""
+    what failed. Output made meanwhile is discarded, and the widgets in ``hold`` (default:
+    ``items``) send the frontend only their final state, so the UI ends as it started without
+    flickering through the test values."""
     problems: list[Problem] = []
     controls = [w for w in items if _is_control(w)]
-    for widget in controls:
-        shown: list[str] = []
-        action = ""
-        try:
-            with _recording_tracebacks(shell, shown), _Silenced():
-                if isinstance(widget, widgets.Button):
-                    action = f"clicking {_describe(widget)}"
-                    widget.click()
-                else:
-                    alt = _alternative(widget)
-                    if alt is None:
-                        action = f"changing {_describe(widget)} (value {widget.value!r})"
-                        _fire(widget, "value")
-                    else:
-                        trait, value = alt
-                        before = getattr(widget, trait)
-                        action = f"changing {_describe(widget)} from {widget.value!r}"
-                        setattr(widget, trait, value)
-                        action += f" to {widget.value!r}"
-                        setattr(widget, trait, before)
-        except Exception:
-            shown.append(_format(*sys.exc_info()))
-        for error in shown[:1]:
-            problems.append(Problem(action, error))
+    with quiet_sync(hold if hold is not None else items):
+        for widget in controls:
+            problems.extend(_exercise_one(widget, shell))
     return problems
+
+
+@contextlib.contextmanager
+def quiet_sync(items: list[Any]) -> Iterator[None]:
+    """Hold back the state updates of ``items`` until the end, then send each widget's final
+    state once (ipywidgets' ``hold_sync``)."""
+    with contextlib.ExitStack() as stack:
+        for widget in items:
+            # Not Output widgets: frontends follow their msg_id changes one by one (nbclient
+            # fails on an unset msg_id it never saw set).
+            if isinstance(widget, widgets.Widget) and not isinstance(widget, widgets.Output):
+                stack.enter_context(widget.hold_sync())
+        yield
+
+
+def _exercise_one(widget: Any, shell: Any) -> list[Problem]:
+    """Exercise one control; its first problem, if any."""
+    shown: list[str] = []
+    action = ""
+    try:
+        with _recording_tracebacks(shell, shown), _Silenced():
+            if isinstance(widget, widgets.Button):
+                action = f"clicking {_describe(widget)}"
+                widget.click()
+            else:
+                alt = _alternative(widget)
+                if alt is None:
+                    action = f"changing {_describe(widget)} (value {widget.value!r})"
+                    _fire(widget, "value")
+                else:
+                    trait, value = alt
+                    before = getattr(widget, trait)
+                    action = f"changing {_describe(widget)} from {widget.value!r}"
+                    setattr(widget, trait, value)
+                    action += f" to {widget.value!r}"
+                    setattr(widget, trait, before)
+    except Exception:
+        shown.append(_format(*sys.exc_info()))
+    return [Problem(action, error) for error in shown[:1]]
 
 
 def report(problems: list[Problem], *, hint: str = "") -> str | None:

@@ -133,6 +133,26 @@ class Surface:
             if cid in self._built and (cid in self._controls or c["component"] == "Button")
         ]
 
+    @contextmanager
+    def restoring_actions(self) -> Iterator[None]:
+        """Undo what clicking buttons left in the surface (their results, recorded events)
+        when the block ends, and recompute what read them: for exercising the surface."""
+        buttons = [c for c, v in self.spec.components.items() if v["component"] == "Button"]
+        missing = object()
+        saved = {cid: self.data.get(cid, missing) for cid in buttons}
+        events = len(self.events)
+        try:
+            yield
+        finally:
+            for cid, value in saved.items():
+                if value is missing:
+                    self.data.pop(cid, None)
+                else:
+                    self.data[cid] = value
+            del self.events[events:]
+            if buttons:
+                self.refresh(set(buttons))
+
     def get_value(self, path: str) -> Any:
         """The data model's value at ``path`` (``/region``)."""
         return get_path(self.data, path)
@@ -572,6 +592,7 @@ class _Variables(Mapping[str, Any]):
 # --- conversions ------------------------------------------------------------------------------
 
 _STYLE = {"description_width": "initial"}
+_NOTHING = '<span style="color:var(--jp-ui-font-color2,#888)">—</span>'
 _FLEX = {
     "start": "flex-start",
     "end": "flex-end",
@@ -690,6 +711,8 @@ def plot_png(
         from matplotlib.figure import Figure
     except ImportError:
         raise ExprError("plots need matplotlib: pip install matplotlib") from None
+    if value is None:
+        value = []  # nothing yet: an empty chart
     if not isinstance(value, Figure) and isinstance(getattr(value, "figure", None), Figure):
         value = value.figure  # an Axes
     if isinstance(value, Figure):
@@ -752,6 +775,9 @@ def _draw(ax: Any, value: Any, kind: str, x: str | None, y: str | list[str] | No
 
 
 def _draw_plain(ax: Any, value: Any, kind: str) -> None:
+    if not value:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        return
     if isinstance(value, dict):
         labels, values = [str(k) for k in value], list(value.values())
     else:
@@ -778,6 +804,8 @@ def table_html(value: Any, label: str | None = None, max_rows: int = 20) -> str:
     """An HTML table (cells escaped) of a DataFrame, Series, list of records or dict."""
     pandas = sys.modules.get("pandas")
     caption = f'<div style="font-weight:600">{html.escape(label)}</div>' if label else ""
+    if value is None:  # nothing yet (e.g. a button's result before the first click)
+        return f"{caption}{_NOTHING}"
     if pandas is not None:
         if isinstance(value, pandas.Series):
             value = value.to_frame()
@@ -804,7 +832,7 @@ def table_html(value: Any, label: str | None = None, max_rows: int = 20) -> str:
 def value_html(value: Any, label: str | None = None, spec: str | None = None) -> str:
     """A big number (or text) with a small label above it."""
     value = _plain(value)
-    text = str(value)
+    text = "—" if value is None else str(value)
     if spec:
         with suppress(TypeError, ValueError):
             text = format(value, spec)

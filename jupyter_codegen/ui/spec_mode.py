@@ -9,6 +9,7 @@ validation error), and after rendering the surface is exercised like generated w
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -20,7 +21,7 @@ from ..prompting import render
 from ..session import CodegenSession
 from .catalog import CATALOG_ID, catalog_for
 from .decoding import response_schema
-from .exercise import WidgetTracker, exercise
+from .exercise import WidgetTracker, exercise, quiet_sync
 from .placed import check_when_placed
 from .spec import (
     SpecError,
@@ -162,9 +163,26 @@ def functions_listing(functions: Mapping[str, Callable[..., Any]]) -> str:
 
 
 def registered_functions(session: CodegenSession) -> dict[str, Callable[..., Any]]:
-    """The session's registered functions by name (whatever the registry's version)."""
-    found = getattr(session.functions, "functions", {})
-    return dict(found() if callable(found) else found)
+    """The session's registered functions by name, each checking and converting its arguments
+    as the registry declares them (a slider's 3.0 becomes the int a function asks for)."""
+    registry = session.functions
+    found = getattr(registry, "functions", {})
+    functions = dict(found() if callable(found) else found)
+    get = getattr(registry, "get", None)
+    out: dict[str, Callable[..., Any]] = {}
+    for name, fn in functions.items():
+        entry = get(name) if get is not None else None
+        check = getattr(getattr(entry, "schema", None), "check", None)
+        out[name] = _checked(fn, check) if callable(check) else fn
+    return out
+
+
+def _checked(fn: Callable[..., Any], check: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def call(**kwargs: Any) -> Any:
+        return fn(**check(kwargs))
+
+    return call
 
 
 class SpecMode:
@@ -253,7 +271,8 @@ def verify_surfaces(tracker: WidgetTracker, shell: Any) -> str | None:
     for surface in surfaces:
         start = len(surface.error_log)
         problems.extend(_lines(surface, surface.error_log[:start]))
-        exercised = exercise(surface.controls(), shell)
+        with quiet_sync(tracker.new_widgets()), surface.restoring_actions():
+            exercised = exercise(surface.controls(), shell, hold=[])
         problems.extend(f"- {p.what}: {p.error.strip()}" for p in exercised)
         problems.extend(_lines(surface, surface.error_log[start:]))
     problems = list(dict.fromkeys(problems))
