@@ -173,6 +173,9 @@ class Runner:
                     + (f" · {cell_report.detail}" if cell_report.detail else "")
                 )
                 index += 1
+            # Widget state goes into the notebook, so saved widgets (and an HTML export) show
+            # without a kernel; nbclient does this only in its own execute().
+            self.client.set_widgets_metadata()
         report.seconds = time.monotonic() - started
         return report
 

@@ -66,8 +66,6 @@ def test_example_notebook_runs_headless_without_a_model(
     spec_cell, code_cell = _generated(out)
     assert _views(spec_cell) and _views(code_cell)
     assert "Traceback" not in json.dumps([spec_cell.outputs, code_cell.outputs])
-    if "widgets" not in out.metadata:
-        pytest.xfail("the headless runner does not save widget state yet (set_widgets_metadata)")
     state = out.metadata["widgets"][WIDGET_STATE]["state"]
     assert all(view in state for view in _views(spec_cell) + _views(code_cell))
     models = {v["model_name"] for v in state.values()}
