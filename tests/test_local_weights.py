@@ -8,6 +8,7 @@ import hashlib
 import multiprocessing
 import os
 import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -318,7 +319,14 @@ def _assemble_in_child(
 
 
 @pytest.mark.parametrize("locked", [True, False], ids=["flock", "no-lock"])
-def test_two_processes_at_once_end_with_one_good_file(fake: FakeModel, locked: bool) -> None:
+def test_two_processes_at_once_end_with_one_good_file(
+    fake: FakeModel, locked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An IPython shell made by an earlier test replaces __main__ with a module that has no
+    # __spec__, which spawn's start-up trips over; the children need nothing from __main__.
+    main = types.ModuleType("__main__")
+    main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", main)
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Manager().Barrier(2)
     args = (str(fake.site), fake.spec, str(fake.cache), locked, barrier)
