@@ -54,8 +54,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-VENV = HERE / ".venv-bench"
-WHEELS = HERE / ".venv-bench-wheels"
+#: The benchmark's own virtualenv and the wheelhouse it is built from (CI may cache both).
+VENV = Path(os.environ.get("JUPYTER_CODEGEN_BENCH_VENV") or HERE / ".venv-bench")
+WHEELS = Path(os.environ.get("JUPYTER_CODEGEN_BENCH_WHEELS") or HERE / ".venv-bench-wheels")
 FAKE_PROVIDER = HERE / "fake_provider"
 JUPYTER_AI = "jupyter-ai-magics==2.31.*"
 #: Exit status when the benchmark venv cannot be built offline (the quick test skips on it).
@@ -119,7 +120,7 @@ def ensure_venv(offline: bool) -> None:
         return
     usable = stamp.is_file() and _venv_python().is_file()
     how = "offline, from the wheelhouse" if offline else "online"
-    print(f"{'updating' if usable else 'building'} {VENV.relative_to(ROOT)} ({how})", flush=True)
+    print(f"{'updating' if usable else 'building'} {VENV} ({how})", flush=True)
     if not usable:
         shutil.rmtree(VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
@@ -138,7 +139,7 @@ def ensure_venv(offline: bool) -> None:
     except (subprocess.CalledProcessError, RuntimeError) as err:
         if usable:
             print(
-                f"WARNING: could not update {VENV.relative_to(ROOT)} ({err}); running with the "
+                f"WARNING: could not update {VENV} ({err}); running with the "
                 "venv as it is (its packages may lag behind pyproject.toml).",
                 file=sys.stderr,
             )
@@ -178,11 +179,19 @@ class Side:
     model_seconds: Callable[[], float]
     prepare: Callable[[], None]
     totals: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     models: list[float] = field(default_factory=list)
 
     @property
     def overheads(self) -> list[float]:
+        """Wall time of each cell less the time spent inside the model."""
         return [t - m for t, m in zip(self.totals, self.models, strict=True)]
+
+    @property
+    def cpu_overheads(self) -> list[float]:
+        """CPU time of each cell (this process) less the time inside the model: what the cell
+        cost, whatever the neighbours on the machine were doing."""
+        return [c - m for c, m in zip(self.cpus, self.models, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -341,15 +350,16 @@ def run_once(shell: Any, side: Side, record: bool, profiler: Any = None) -> None
     with _quiet():
         if profiler is not None:
             profiler.start()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = shell.run_cell(cell, store_history=True)
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if profiler is not None:
             profiler.stop()
     if not result.success:
         raise SystemExit(f"{side.name} failed: {result.error_before_exec or result.error_in_exec}")
     if record:
         side.totals.append(total)
+        side.cpus.append(cpu)
         side.models.append(side.model_seconds())
 
 
@@ -409,9 +419,20 @@ def measure(args: argparse.Namespace) -> int:
             continue
         for side in (ours, theirs):
             side.totals.clear()
+            side.cpus.clear()
             side.models.clear()
         measure_row(shell, ours, theirs, warmup, runs)
-        results.append((row, list(ours.overheads), list(theirs.overheads), ours, theirs))
+        results.append(
+            (
+                row,
+                list(ours.overheads),
+                list(theirs.overheads),
+                list(ours.cpu_overheads),
+                list(theirs.cpu_overheads),
+                list(ours.models),
+                list(theirs.models),
+            )
+        )
         o, t = report.median(ours.overheads), report.median(theirs.overheads)
         print(f"  {row.key}: ours {report.ms(o)} ms, theirs {report.ms(t)} ms  ({report.load()})")
     if args.profile:
@@ -422,30 +443,38 @@ def measure(args: argparse.Namespace) -> int:
         "prompt",
         "theirs ms (p25-p75)",
         "ours ms (p25-p75)",
-        "model ms ours/theirs",
-        "ratio ours/theirs",
+        "ratio",
         "paired ratio",
-        "target",
+        "CPU ms theirs/ours",
+        "CPU ratio",
+        "model ms ours/theirs",
+        "target (ratio)",
     ]
     table_rows = []
     missed = []
-    for row, mine, their, o_side, t_side in results:
+    for row, mine, their, mine_cpu, their_cpu, mine_model, their_model in results:
         ratio = report.median(mine) / report.median(their)
         paired = report.median([m / t for m, t in zip(mine, their, strict=True)])
+        cpu_ratio = report.median(mine_cpu) / report.median(their_cpu)
         ok = row.target is None or ratio <= row.target
         if not ok:
             missed.append(row.key)
+
+        def spread(xs: list[float]) -> str:
+            q1, q3 = report.quantile(xs, 0.25), report.quantile(xs, 0.75)
+            return f"{report.ms(report.median(xs))} ({report.ms(q1)}-{report.ms(q3)})"
+
         table_rows.append(
             [
                 row.namespace + ("" if row.namespace == "empty" else f" ({df_rows:,} x 40)"),
                 row.label,
-                f"{report.ms(report.median(their))} ({report.ms(report.quantile(their, 0.25))}"
-                f"-{report.ms(report.quantile(their, 0.75))})",
-                f"{report.ms(report.median(mine))} ({report.ms(report.quantile(mine, 0.25))}"
-                f"-{report.ms(report.quantile(mine, 0.75))})",
-                f"{report.ms(report.median(o_side.models))}/{report.ms(report.median(t_side.models))}",
+                spread(their),
+                spread(mine),
                 f"{ratio:.2f}x",
                 f"{paired:.2f}x",
+                f"{report.ms(report.median(their_cpu))}/{report.ms(report.median(mine_cpu))}",
+                f"{cpu_ratio:.2f}x",
+                f"{report.ms(report.median(mine_model))}/{report.ms(report.median(their_model))}",
                 "-" if row.target is None else f"<= {row.target}x {'ok' if ok else 'MISSED'}",
             ]
         )
