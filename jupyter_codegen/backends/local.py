@@ -359,6 +359,14 @@ class LocalBackend:
         temperature, seed = self.sampling(request.mode, messages)
         generation = self._claim()
         chunks: Any = None
+        # Structured output (the --ui=spec document): llama.cpp turns the JSON Schema into a
+        # grammar, so every sampled token keeps the reply valid against it.
+        constrained: dict[str, Any] = {}
+        if request.response_schema is not None:
+            constrained["response_format"] = {
+                "type": "json_object",
+                "schema": request.response_schema,
+            }
         try:
             chunks = llm.create_chat_completion(
                 messages,
@@ -367,6 +375,7 @@ class LocalBackend:
                 seed=seed,
                 max_tokens=max(1, request.max_output_tokens),
                 stop=list(request.stop),
+                **constrained,
             )
             self._active = chunks
             prompt_tokens = 0
