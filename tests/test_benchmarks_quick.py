@@ -39,25 +39,25 @@ def check(result: subprocess.CompletedProcess[str], *expected: str) -> None:
         assert text in result.stdout, result.stdout[-2000:]
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(420)
 def test_overhead_vs_jupyter_ai_quick() -> None:
-    result = run_quick("overhead_vs_jupyter_ai.py", 140)
+    result = run_quick("overhead_vs_jupyter_ai.py", 400)
     check(result, "ratio", "empty", "{df}")
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(320)
 def test_context_scaling_quick() -> None:
-    check(run_quick("context_scaling.py", 50), "log-log slope", "largest context")
+    check(run_quick("context_scaling.py", 300), "log-log slope", "largest context")
 
 
 @pytest.mark.kernel
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(320)
 def test_pinned_rerun_quick() -> None:
-    check(run_quick("pinned_rerun.py", 80), "ratio pinned/plain", "model requests 0: ok")
+    check(run_quick("pinned_rerun.py", 300), "ratio pinned/plain", "model requests 0: ok")
 
 
 @pytest.mark.local_model
 @pytest.mark.kernel
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(920)
 def test_local_end_to_end_quick() -> None:
-    check(run_quick("local_end_to_end.py", 290), "warm cells:", "first after kernel start")
+    check(run_quick("local_end_to_end.py", 900), "warm cells:", "first after kernel start")
