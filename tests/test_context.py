@@ -71,3 +71,25 @@ def test_sample_rows_layout_dates_missing_values_and_secrets():
         "      1  2024-01-02  <redacted>     NaN  2",
         "      2  2024-01-03          Bo     3.0  3",
     ]
+
+
+def test_listed_in_definition_order_so_the_text_grows_at_the_end():
+    ns: dict[str, object] = {"first": 1, "sales": [1, 2, 3], "third": "x"}
+    before = build_context(ns, prompt="sum `sales`").render()
+    ns["total"] = 6
+    after = build_context(ns, prompt="sum `sales`").render()
+    assert [line.split(":")[0] for line in after.splitlines()[1:]] == [
+        "- first",
+        "- sales",
+        "- third",
+        "- total",
+    ]
+    assert after.startswith(before)
+
+
+def test_named_variables_are_described_first_when_the_budget_is_short():
+    ns = {f"v{i}": "x" * 50 for i in range(100)}
+    ns["old"] = 1
+    ns = {"old": 1, **{k: v for k, v in ns.items() if k != "old"}}
+    ctx = build_context(ns, prompt="use `old`", budget=600)
+    assert ctx.variables[0].name == "old" and "v0" in ctx.omitted
