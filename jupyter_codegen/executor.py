@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,7 +90,6 @@ class _Limit:
         self.active = False  # main thread only: True while the generated code runs
         self.fired = threading.Event()  # the time limit (not the user) interrupted
         self.escalated = False  # the line tracer is armed
-        self.stop = threading.Event()
 
     def tracer(self, frame: FrameType, event: str, arg: Any) -> Any:
         """Raise in every new line of the user's code once a first interrupt was swallowed."""
@@ -98,6 +98,61 @@ class _Limit:
         if event in ("call", "line") and not frame.f_code.co_filename.startswith(_OWN_PACKAGES):
             raise KeyboardInterrupt
         return self.tracer
+
+
+class _Watchdog:
+    """One daemon thread for the process: it interrupts the main thread when an armed limit runs
+    out, then again every ``_REFIRE_S`` (at most ``_MAX_REFIRES`` times). Arming and disarming
+    take a lock and a notify; a thread started and joined for every run cost 0.1 ms a cell on an
+    idle machine and over 1 ms on a busy one. Signals are sent under the lock, so none is sent
+    once :meth:`disarm` has returned."""
+
+    def __init__(self) -> None:
+        self._reset()
+        if hasattr(os, "register_at_fork"):  # a forked child has the lock state, not the thread
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, list[Any]] = {}  # id(limit) -> [limit, deadline, shots, target]
+        self._thread: threading.Thread | None = None
+
+    def arm(self, limit: _Limit, seconds: float, target: int) -> None:
+        with self._cond:
+            self._armed[id(limit)] = [limit, time.monotonic() + seconds, 0, target]
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="codegen-time-limit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self, limit: _Limit) -> None:
+        with self._cond:
+            if self._armed.pop(id(limit), None) is not None:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if not self._armed:
+                    self._cond.wait()
+                    continue
+                entry = min(self._armed.values(), key=lambda e: e[1])
+                left = entry[1] - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                limit, _, shots, target = entry
+                limit.fired.set()
+                signal.pthread_kill(target, signal.SIGINT)
+                if shots + 1 >= _MAX_REFIRES:
+                    del self._armed[id(limit)]
+                else:
+                    entry[1], entry[2] = time.monotonic() + _REFIRE_S, shots + 1
+
+
+_WATCHDOG = _Watchdog()
 
 
 @contextlib.contextmanager
@@ -130,31 +185,18 @@ def _time_limit(seconds: float) -> Iterator[_Limit]:
                 walk = walk.f_back
         raise KeyboardInterrupt
 
-    def timer() -> None:
-        if limit.stop.wait(seconds):
-            return
-        for _ in range(_MAX_REFIRES):
-            limit.fired.set()
-            signal.pthread_kill(main_id, signal.SIGINT)
-            if limit.stop.wait(_REFIRE_S):
-                return
-
     previous = signal.signal(signal.SIGINT, on_sigint)
-    thread = None
     if seconds > 0:
-        thread = threading.Thread(target=timer, name="codegen-time-limit", daemon=True)
-        thread.start()
+        _WATCHDOG.arm(limit, seconds, main_id)
     try:
         limit.active = True
         yield limit
     finally:
         limit.active = False
-        limit.stop.set()
-        if thread is not None:
-            thread.join()
+        _WATCHDOG.disarm(limit)  # no signal is sent after this
         if limit.escalated:
             sys.settrace(previous_trace)
-        # A signal sent just before the join is handled by on_sigint (and dropped) here.
+        # A signal sent just before the disarm is handled by on_sigint (and dropped) here.
         signal.signal(signal.SIGINT, previous)
 
 
