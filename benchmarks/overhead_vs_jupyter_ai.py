@@ -19,8 +19,9 @@ Rows: the same short prompt on both sides; their ``{df}``-interpolated prompt (j
 Targets: ours <= 1.0x theirs on the empty namespace, <= 0.5x their ``{df}`` row.
 
 jupyter-ai-magics pins LangChain 0.3 and would change packages in our virtualenv, so it lives
-in its own: ``benchmarks/.venv-bench`` (created on first use from a wheelhouse,
-``benchmarks/.venv-bench-wheels``, which later runs and CI reuse offline). The script re-runs
+in its own: ``benchmarks/.venv-bench``, built on first use (from PyPI through a wheelhouse,
+``benchmarks/.venv-bench-wheels``; ``JUPYTER_CODEGEN_BENCH_OFFLINE=1`` builds from the wheelhouse
+alone, and where that cannot work the script says so loudly and exits 3). The script re-runs
 itself there; jupyter_codegen is imported from this checkout.
 
 Usage::
@@ -59,7 +60,7 @@ VENV = Path(os.environ.get("JUPYTER_CODEGEN_BENCH_VENV") or HERE / ".venv-bench"
 WHEELS = Path(os.environ.get("JUPYTER_CODEGEN_BENCH_WHEELS") or HERE / ".venv-bench-wheels")
 FAKE_PROVIDER = HERE / "fake_provider"
 JUPYTER_AI = "jupyter-ai-magics==2.31.*"
-#: Exit status when the benchmark venv cannot be built offline (the quick test skips on it).
+#: Exit status when the benchmark venv cannot be built (the quick test skips on it, loudly).
 EXIT_NO_VENV = 3
 TARGET_EMPTY = 1.0
 TARGET_DF = 0.5
