@@ -13,7 +13,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from gemini_server import GeminiTestServer, executable_code, rules_responder, text
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen.answer import (
     ANSWER_RULE,
@@ -37,25 +36,6 @@ from jupyter_codegen.session import session_for
 
 GEMINI = "gemini-3.8-flash"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-@pytest.fixture
-def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
-    yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
 
 
 def backend(sh) -> ScriptedBackend:

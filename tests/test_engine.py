@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
 from jupyter_codegen.errors import (
@@ -14,25 +13,6 @@ from jupyter_codegen.errors import (
     UsageError,
 )
 from jupyter_codegen.session import session_for
-
-
-@pytest.fixture
-def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
-    yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
 
 
 def backend(sh) -> ScriptedBackend:

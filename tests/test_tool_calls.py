@@ -15,7 +15,6 @@ from typing import Any, Literal
 import nbformat
 import pytest
 from gemini_server import GeminiTestServer, function_calls, rules_responder, text
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen import register
 from jupyter_codegen.backends.base import (
@@ -46,23 +45,10 @@ def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict:
 
 
 @pytest.fixture
-def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
+def shell(shell):
+    """The shared scripted shell, with ``get_weather`` registered."""
     register(get_weather)
-    yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    return shell
 
 
 def scripted(sh) -> ScriptedBackend:
