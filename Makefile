@@ -17,10 +17,10 @@ $(BIN)/python:
 venv: $(BIN)/python
 
 install-demo: venv
-	$(BIN)/pip install -q -e ".[local]"
+	$(BIN)/pip install -q -e ".[local,examples]"
 
 install-test: venv
-	$(BIN)/pip install -q -e ".[test,local,browser]"
+	$(BIN)/pip install -q -e ".[test,local,browser,examples]"
 
 demo: install-demo
 	$(BIN)/python -m jupyter_codegen.demo

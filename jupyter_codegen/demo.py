@@ -6,6 +6,7 @@ Writes ``notebooks/quickstart.out.ipynb`` and an HTML export next to it, then pr
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", type=Path, default=Path("notebooks/quickstart.ipynb"))
     parser.add_argument("--model", default="local")
     args = parser.parse_args(argv)
+
+    missing = [m for m in ("pandas", "matplotlib") if importlib.util.find_spec(m) is None]
+    if missing:  # the notebook's own cells would fail, and every prompt after them
+        needed = " and ".join(missing)
+        print(f'The quickstart needs {needed}: pip install "jupyter-codegen[examples]"')
+        return 2
 
     from .backends import local
     from .local_weights import DEFAULT_MODEL, ensure_weights
