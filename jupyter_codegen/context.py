@@ -14,9 +14,12 @@ import sys
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .redact import REDACTED, contains_secret, is_secret_name, redact, secret_values
+
+if TYPE_CHECKING:
+    from .context_cache import DescriptionCache
 
 # Names IPython puts in the user namespace; never user data.
 _IPYTHON_NAMES = frozenset(
@@ -58,7 +61,17 @@ _MAX_ITEM_CHARS = 900
 _MAX_MISSES = 8
 _SCALARS = (int, float, complex, bool, type(None))
 
-_short = reprlib.Repr()
+
+class _MaskingRepr(reprlib.Repr):
+    """``reprlib`` that masks a credential-shaped string before cutting it to ``maxstring``
+    (the cut could shorten a key below the length its pattern needs, and show half of it).
+    Only the items it shows are read, so a container costs the same whatever its length."""
+
+    def repr_str(self, x: str, level: int) -> str:
+        return repr(REDACTED) if contains_secret(x) else super().repr_str(x, level)
+
+
+_short = _MaskingRepr()
 _short.maxstring = 60
 _short.maxother = 60
 _short.maxlist = _short.maxtuple = _short.maxset = _short.maxdict = 6
@@ -112,27 +125,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _holds_secret(value: Any, depth: int = 0, seen: list[int] | None = None) -> bool:
-    """A credential-shaped string anywhere in a small container (the repr is cut at 60
-    characters, which could cut a key below the length its pattern needs)."""
-    seen = seen if seen is not None else [0]
-    seen[0] += 1
-    if seen[0] > 200 or depth > 2:
-        return False
-    if isinstance(value, str):
-        return contains_secret(value)
-    if isinstance(value, dict):
-        items: Iterable[Any] = [*list(value.keys())[:50], *list(value.values())[:50]]
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)[:50]
-    else:
-        return False
-    return any(_holds_secret(item, depth + 1, seen) for item in items)
-
-
 def _safe_repr(value: Any) -> str:
-    if _holds_secret(value):
-        return REDACTED
     text = _short.repr(value)
     return REDACTED if contains_secret(text) else text
 
@@ -258,6 +251,27 @@ def describe_value(name: str, value: Any, sample_rows: bool = True) -> str:
     return f"- {name}: {type(value).__module__}.{type_name}"
 
 
+def _is_our_tool(value: Any) -> bool:
+    """``register``, ``render_a2ui`` and the like: tools, not the user's data (a small model
+    shown ``register``'s signature and docstring copied them into its code)."""
+    if type(value) is not types.FunctionType and not isinstance(value, type):
+        return False
+    return (getattr(value, "__module__", None) or "").startswith("jupyter_codegen")
+
+
+def _described(name: str, value: Any, sample_rows: bool) -> str:
+    """One variable's entry: its description, clipped, credential-shaped text masked, and a
+    note when it reads like an instruction to the model."""
+    try:
+        text = _clip(describe_value(name, value, sample_rows), _MAX_ITEM_CHARS)
+    except Exception:  # a broken __len__ or property must not break the prompt cell
+        text = f"- {name}: {type(value).__name__}"
+    text = redact(text)
+    if _INSTRUCTION_LIKE.search(text):
+        text += "\n    " + _INSTRUCTION_NOTE
+    return text
+
+
 def mentioned_names(prompt: str) -> list[str]:
     """Identifiers the prompt mentions (`backticked` first): described before anything else."""
     ticked = re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)", prompt)
@@ -280,6 +294,8 @@ def build_context(
     functions: Iterable[str] = (),
     budget: int = 6000,
     sample_rows: bool = True,
+    known: frozenset[str] | None = None,
+    cache: DescriptionCache | None = None,
 ) -> KernelContext:
     """Describe ``namespace`` within ``budget`` characters.
 
@@ -289,10 +305,11 @@ def build_context(
     that reuses the evaluation of an unchanged prompt prefix (llama.cpp's KV cache, Gemini's
     implicit caching) then re-reads only the rest (warm cells of the embedded model evaluated a
     third of the prompt tokens they did in recent-first order). ``hidden`` holds IPython's own
-    names.
+    names; ``known`` the secret values to mask (``secret_values(namespace)`` when None); a
+    ``cache`` reuses the descriptions of unchanged variables from earlier builds.
     """
     hidden_names = set(hidden) | _IPYTHON_NAMES
-    known = secret_values(namespace)
+    known = secret_values(namespace) if known is None else known
     ctx = KernelContext(functions=list(functions), last_error=_last_error(), budget=budget)
     if ctx.last_error:
         ctx.last_error = redact(ctx.last_error, known)
@@ -305,12 +322,14 @@ def build_context(
             real = value.__name__
             ctx.modules.append(name if real == name else f"{name} ({real})")
             continue
-        if is_secret_name(name):
+        if is_secret_name(name) or _is_our_tool(value):
             continue
         candidates.append((name, value))
     ctx.modules.reverse()
     wanted = {n: i for i, n in enumerate(mentioned_names(prompt))}
-    candidates.sort(key=lambda item: wanted.get(item[0], len(wanted)))
+    if wanted:  # the named ones first, in the prompt's order; the rest keep theirs
+        named = sorted((c for c in candidates if c[0] in wanted), key=lambda c: wanted[c[0]])
+        candidates = named + [c for c in candidates if c[0] not in wanted]
 
     used = len(ctx.render())
     misses = 0
@@ -318,13 +337,12 @@ def build_context(
         if used >= budget or misses >= _MAX_MISSES:
             ctx.omitted.append(name)
             continue
-        try:
-            text = _clip(describe_value(name, value, sample_rows), _MAX_ITEM_CHARS)
-        except Exception:  # a broken __len__ or property must not break the prompt cell
-            text = f"- {name}: {type(value).__name__}"
-        text = redact(text, known)  # values of secret-named variables, wherever they show up
-        if _INSTRUCTION_LIKE.search(text):
-            text += "\n    " + _INSTRUCTION_NOTE
+        if cache is None:
+            text = _described(name, value, sample_rows)
+        else:
+            text = cache.describe(name, value, sample_rows, _described)
+        if known:  # values of secret-named variables, wherever they show up
+            text = redact(text, known)
         if used + len(text) + 1 > budget:
             ctx.omitted.append(name)
             misses += 1
@@ -336,6 +354,8 @@ def build_context(
     # error after it (render() would cut them): give it the room of the last described ones.
     while ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
         ctx.omitted.insert(0, ctx.variables.pop().name)
+    if cache is not None:
+        cache.keep_only(name for name, _ in candidates)
     described = {item.name for item in ctx.variables}
     position = {name: i for i, name in enumerate(n for n in namespace if n in described)}
     ctx.variables.sort(key=lambda item: position[item.name])

@@ -210,7 +210,8 @@ def run_prompt(
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
     # A credential typed into the prompt never reaches the model, the history or the pins.
-    job = replace(job, prompt=redact(job.prompt, secret_values(shell.user_ns)))
+    known = secret_values(shell.user_ns)  # once a cell: a scan of the whole namespace
+    job = replace(job, prompt=redact(job.prompt, known))
     choice = session.choose_model(job.model_flag)
     model = choice.model
     cell_id = session.running_cell_id()
@@ -233,7 +234,7 @@ def run_prompt(
     if pinned is not None:
         code, source = pinned, "pinned"
     else:
-        context = tool_calls.context_text(session, job.prompt, tools)
+        context = tool_calls.context_text(session, job.prompt, tools, known)
         request = build_request(context, job, config.max_output_tokens)
         request = tool_calls.with_tools(request, session.functions, tools)
         reply, code = generate(session, request, model, status, "generating", extract, calls)
@@ -358,8 +359,16 @@ def run_prompt(
                     status.done(f"✓ {model} · {source} · not run (--no-run)")
                     return Outcome(code, model, source, attempts, placed=False)
                 status.update(f"▶ {model} · running {source} code", force=True)
+                # The cell-start scan holds until code ran (a failed run may have set secrets).
+                fresh_scan = known if attempts == 1 and not resumed else None
                 with session.functions.calls_from_generated_code(shell.user_ns, calls):
-                    outcome = run_code(shell, code, show_traceback=fixes_left == 0, timeout=timeout)
+                    outcome = run_code(
+                        shell,
+                        code,
+                        show_traceback=fixes_left == 0,
+                        timeout=timeout,
+                        known=fresh_scan,
+                    )
                 if outcome.ok:
                     problem = verify(session) if verify is not None else None
                     if problem is None:

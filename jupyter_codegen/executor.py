@@ -378,14 +378,16 @@ def run_code(
     timeout: float = 0,
     max_output: int = MAX_OUTPUT_CHARS,
     rollback: bool = True,
+    known: frozenset[str] | None = None,
 ) -> RunOutcome:
     """Run ``code`` as a cell of its own (not stored in history) and report how it ended.
 
     ``timeout`` seconds (0: none) and Ctrl-C stop it; ``max_output`` characters of text at most
     reach the output (0: no cap); with ``rollback``, a failed run leaves the user's variables
-    bound as before. Never raises for anything the code does.
+    bound as before. ``known``: the secret values to mask in what it prints, when the caller
+    has just scanned the namespace. Never raises for anything the code does.
     """
-    known = secret_values(shell.user_ns)
+    known = secret_values(shell.user_ns) if known is None else known
     budget = _Budget(max_output, known)
     before = _user_bindings(shell) if rollback else {}
     result: Any = None

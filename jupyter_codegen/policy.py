@@ -1210,6 +1210,9 @@ def _is_literal_data(node: ast.AST) -> bool:
     return False
 
 
+_ALIAS_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
 def namespace_aliases(namespace: Mapping[str, Any]) -> dict[str, str]:
     """What the user's own names refer to, for names that hold modules or functions of modules
     (``sp`` after ``import subprocess as sp``; ``system`` after ``from os import system``), so
@@ -1217,7 +1220,7 @@ def namespace_aliases(namespace: Mapping[str, Any]) -> dict[str, str]:
     ``__main__.NAME`` (not registered, so ``strict`` refuses to call them)."""
     out: dict[str, str] = {}
     for name, value in list(namespace.items()):
-        if name.startswith("_"):
+        if not isinstance(value, _ALIAS_TYPES) or name.startswith("_"):
             continue
         try:
             if isinstance(value, types.ModuleType):

@@ -12,6 +12,7 @@ from IPython import get_ipython
 from .backends import Backend, backend_kind
 from .config import DEFAULT_GEMINI_MODEL, Codegen
 from .context import KernelContext, build_context
+from .context_cache import DescriptionCache
 from .errors import BackendError, UsageError
 from .frontend import FallbackFrontend, Frontend, FrontendLink
 from .functions import FunctionRegistry
@@ -38,6 +39,8 @@ class CodegenSession:
         self.link = FrontendLink()
         self.frontend: Frontend = FallbackFrontend(shell)
         self.functions = FunctionRegistry()
+        #: Descriptions of unchanged variables, reused by the next context build.
+        self.descriptions = DescriptionCache()
         self.last_error: str | None = None
         #: Backends by model name; tests and benchmarks may put their own here.
         self.backends: dict[str, Backend] = {}
@@ -97,7 +100,9 @@ class CodegenSession:
 
     # --- context --------------------------------------------------------------------------
 
-    def context(self, prompt: str = "") -> KernelContext:
+    def context(self, prompt: str = "", known: frozenset[str] | None = None) -> KernelContext:
+        """The kernel context for ``prompt``; ``known``: the secret values to mask, when the
+        caller already has them (``secret_values(user_ns)``)."""
         return build_context(
             self.shell.user_ns,
             hidden=self.shell.user_ns_hidden,
@@ -105,6 +110,8 @@ class CodegenSession:
             functions=self.functions.describe_for_prompt(),
             budget=self.config.context_chars,
             sample_rows=self.config.sample_rows,
+            known=known,
+            cache=self.descriptions,
         )
 
     def user_names(self) -> set[str]:

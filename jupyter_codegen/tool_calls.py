@@ -111,10 +111,11 @@ def with_tools(request: ModelRequest, registry: FunctionRegistry, how: str) -> M
     return replace(request, tools=registry.tool_specs(), system=system)
 
 
-def context_text(session: Any, prompt: str, how: str) -> str:
+def context_text(session: Any, prompt: str, how: str, known: frozenset[str] | None = None) -> str:
     """The kernel context for a prompt; with ``--tools native`` the functions are declared as
-    tools only, so the prompt does not also describe them as callables."""
-    context = session.context(prompt)
+    tools only, so the prompt does not also describe them as callables. ``known``: the secret
+    values already scanned this cell."""
+    context = session.context(prompt, known)
     if how == "native":
         context.functions = []
     return str(context.render())

@@ -93,3 +93,15 @@ def test_named_variables_are_described_first_when_the_budget_is_short():
     ns = {"old": 1, **{k: v for k, v in ns.items() if k != "old"}}
     ctx = build_context(ns, prompt="use `old`", budget=600)
     assert ctx.variables[0].name == "old" and "v0" in ctx.omitted
+
+
+def test_our_own_tools_are_not_described_as_user_functions():
+    from jupyter_codegen import register
+    from jupyter_codegen.ui import render_a2ui
+
+    def rate(currency: str) -> float:
+        return 1.0
+
+    text = build_context({"register": register, "render_a2ui": render_a2ui, "rate": rate}).render()
+    assert "def rate(currency" in text
+    assert "register" not in text and "render_a2ui" not in text
