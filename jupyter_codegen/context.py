@@ -315,7 +315,10 @@ def build_context(
         ctx.last_error = redact(ctx.last_error, known)
     registered = {line.split("(")[0].split()[-1] for line in ctx.functions if "(" in line}
     candidates: list[tuple[str, Any]] = []
-    for name, value in reversed(list(namespace.items())):  # most recent first
+    position: dict[str, int] = {}  # definition order, for the final listing
+    items = list(namespace.items())
+    for index in range(len(items) - 1, -1, -1):  # most recent first
+        name, value = items[index]
         if name.startswith("_") or name in hidden_names or name in registered:
             continue
         if isinstance(value, types.ModuleType):
@@ -325,6 +328,7 @@ def build_context(
         if is_secret_name(name) or _is_our_tool(value):
             continue
         candidates.append((name, value))
+        position[name] = index
     ctx.modules.reverse()
     wanted = {n: i for i, n in enumerate(mentioned_names(prompt))}
     if wanted:  # the named ones first, in the prompt's order; the rest keep theirs
@@ -333,10 +337,10 @@ def build_context(
 
     used = len(ctx.render())
     misses = 0
-    for name, value in candidates:
-        if used >= budget or misses >= _MAX_MISSES:
-            ctx.omitted.append(name)
-            continue
+    for i, (name, value) in enumerate(candidates):
+        if used >= budget or misses >= _MAX_MISSES:  # for good: neither ever goes back
+            ctx.omitted.extend(name for name, _ in candidates[i:])
+            break
         if cache is None:
             text = _described(name, value, sample_rows)
         else:
@@ -355,8 +359,6 @@ def build_context(
     while ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
         ctx.omitted.insert(0, ctx.variables.pop().name)
     if cache is not None:
-        cache.keep_only(name for name, _ in candidates)
-    described = {item.name for item in ctx.variables}
-    position = {name: i for i, name in enumerate(n for n in namespace if n in described)}
+        cache.keep_only(position)
     ctx.variables.sort(key=lambda item: position[item.name])
     return ctx

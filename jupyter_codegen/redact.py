@@ -191,8 +191,21 @@ def secret_values(
             for key, item in list(value.items()):
                 if isinstance(key, str) and is_secret_name(key):
                     take(item)
-    env = os.environ if environ is None else environ
-    for name, value in list(env.items()):
-        if is_secret_name(name) and name.upper() not in _NOT_SECRET_ENV:
-            take(value)
+    if environ is None and isinstance(raw := getattr(os.environ, "_data", None), dict):
+        # POSIX keeps the environment as bytes: decoding every entry on each call cost more
+        # than the rest of the scan; only secret-named ones are decoded.
+        for raw_name, raw_value in list(raw.items()):
+            if _is_secret_env_name(raw_name):
+                take(raw_value)
+    else:
+        env = os.environ if environ is None else environ
+        for name, value in list(env.items()):
+            if is_secret_name(name) and name.upper() not in _NOT_SECRET_ENV:
+                take(value)
     return frozenset(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_env_name(raw_name: bytes | str) -> bool:
+    name = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else raw_name
+    return is_secret_name(name) and name.upper() not in _NOT_SECRET_ENV
