@@ -3,11 +3,15 @@ record (``application/vnd.jupyter-codegen+json``) that frontends and the headles
 
 from __future__ import annotations
 
+import contextlib
 import html
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from IPython import get_ipython
 from IPython.display import display
 
 from .frontend import METADATA_KEY, MIME_TYPE, GeneratedMeta
@@ -15,6 +19,42 @@ from .frontend import METADATA_KEY, MIME_TYPE, GeneratedMeta
 
 def _in_kernel(shell: Any) -> bool:
     return getattr(shell, "kernel", None) is not None
+
+
+@contextlib.contextmanager
+def _no_idle_flush() -> Iterator[None]:
+    """Skip ipykernel's flush of stdout/stderr before a display when neither holds unsent text.
+
+    The flush keeps printed text ahead of a display; it is a round trip to the kernel's IO
+    thread (~0.8 ms) even when there is nothing to send, and a prompt cell shows 3-4 displays.
+    With no write pending there is nothing to keep ahead: text being sent at that moment is
+    sent by the IO thread, which also sends the display, after it. Any doubt: flush."""
+    shell = get_ipython()
+    publisher = getattr(shell, "display_pub", None)
+    streams = (sys.stdout, sys.stderr)
+    idle = all(getattr(stream, "_flush_pending", True) is False for stream in streams)
+    if not idle or not hasattr(publisher, "_flush_streams"):
+        yield
+        return
+    publisher._flush_streams = _skip  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        with contextlib.suppress(AttributeError):
+            del publisher._flush_streams  # type: ignore[union-attr]
+
+
+def _skip() -> None:
+    pass
+
+
+def _display(bundle: dict[str, Any], metadata: dict[str, Any], handle: Any = None) -> Any:
+    """``display`` (first time) or ``handle.update`` of a raw bundle of our own."""
+    with _no_idle_flush():
+        if handle is None:
+            return display(bundle, raw=True, display_id=True, metadata=metadata)
+        handle.update(bundle, raw=True, metadata=metadata)
+        return handle
 
 
 def _role(role: str) -> dict[str, Any]:
@@ -25,7 +65,8 @@ def _role(role: str) -> dict[str, Any]:
 
 def note(text: str) -> None:
     """A line of our own under the prompt cell (e.g. a failed attempt), not the code's output."""
-    display({"text/plain": text}, raw=True, metadata=_role("log"))
+    with _no_idle_flush():
+        display({"text/plain": text}, raw=True, metadata=_role("log"))
 
 
 class StatusLine:
@@ -47,11 +88,7 @@ class StatusLine:
         return time.monotonic() - self.started
 
     def _show(self, text: str) -> None:
-        bundle = {"text/plain": text}
-        if self._handle is None:
-            self._handle = display(bundle, raw=True, display_id=True, metadata=_role("status"))
-        else:
-            self._handle.update(bundle, raw=True, metadata=_role("status"))
+        self._handle = _display({"text/plain": text}, _role("status"), self._handle)
 
     def update(self, text: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -101,8 +138,4 @@ class CodeHeader:
         if record == self._shown:
             return
         self._shown = record
-        bundle, role = self.bundle(record), _role("header")
-        if self._handle is None:
-            self._handle = display(bundle, raw=True, display_id=True, metadata=role)
-        else:
-            self._handle.update(bundle, raw=True, metadata=role)
+        self._handle = _display(self.bundle(record), _role("header"), self._handle)

@@ -12,7 +12,6 @@ prompt cell and inserts it with IPython's ``set_next_input`` (the fallback).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -87,6 +86,10 @@ class Frontend(Protocol):
         ...
 
 
+#: Key of a hint in an execute request's metadata (the headless runner sends it there).
+HINT_KEY = "jupyter_codegen"
+
+
 @dataclass
 class FrontendLink:
     """Hints a frontend sent before the current execution (one object per session).
@@ -132,9 +135,9 @@ class FrontendLink:
             return True
         return False
 
-    def hint_json(self, payload: str) -> None:
-        """:meth:`hint` from JSON (the headless runner sends it in a silent execute)."""
-        data = json.loads(payload)
+    def hint_data(self, data: dict[str, Any]) -> None:
+        """:meth:`hint` from its JSON form (also the ``jupyter_codegen`` key of an execute
+        request's metadata, which the headless runner uses)."""
         linked = data.get("linked")
         self.hint(
             data["cell_id"],

@@ -10,10 +10,10 @@ again (exactly once).
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from .frontend import METADATA_KEY, MIME_TYPE, code_hash
+from .frontend import HINT_KEY, METADATA_KEY, MIME_TYPE, code_hash
 
 _OWN_ROLES = {"status", "header", "log"}
 _OUR_ERRORS = {
@@ -111,11 +111,35 @@ def _error(outputs: list[Any]) -> str:
     return f"{errors[0].get('ename')}: {errors[0].get('evalue')}" if errors else ""
 
 
-def _hint_code(payload: dict[str, Any]) -> str:
-    return (
-        "__import__('jupyter_codegen.session', fromlist=['_']).runner_hint("
-        f"{json.dumps(json.dumps(payload))})"
-    )
+@contextlib.contextmanager
+def _request_metadata(client: NotebookClient, metadata: dict[str, Any]) -> Iterator[None]:
+    """Send the next cell's execute request with ``metadata`` (as JupyterLab sends ``cellId``).
+
+    The hint rides in the cell's own request: a silent execute before each prompt cell cost a
+    kernel round trip (~3 ms a cell). ``KernelClient.execute`` takes no metadata, so the one
+    call nbclient makes is swapped for one that builds the same message with it."""
+    kc = client.kc
+    assert kc is not None
+    plain = kc.execute
+
+    def execute(code: str, silent: bool = False, store_history: bool = True, **kw: Any) -> str:
+        content = {
+            "code": code,
+            "silent": silent,
+            "store_history": store_history,
+            "user_expressions": kw.get("user_expressions") or {},
+            "allow_stdin": kc.allow_stdin if kw.get("allow_stdin") is None else kw["allow_stdin"],
+            "stop_on_error": kw.get("stop_on_error", True),
+        }
+        msg = kc.session.msg("execute_request", content, metadata=metadata)
+        kc.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    kc.execute = execute  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        kc.execute = plain  # type: ignore[method-assign]
 
 
 class Runner:
@@ -200,10 +224,8 @@ class Runner:
                 "prompt_hash": link.get("prompt_hash"),
                 "edited": edited,
             }
-        # Shell messages are handled in order: the hint lands before the prompt cell runs.
-        assert self.client.kc is not None
-        self.client.kc.execute(_hint_code(payload), silent=True, store_history=False)
-        self.client.execute_cell(cell, index)
+        with _request_metadata(self.client, {"cellId": cell.id, HINT_KEY: payload}):
+            self.client.execute_cell(cell, index)
 
         record = _record(cell.outputs)
         error = _error(cell.outputs)

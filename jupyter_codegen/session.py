@@ -14,7 +14,7 @@ from .config import DEFAULT_GEMINI_MODEL, Codegen
 from .context import KernelContext, build_context
 from .context_cache import DescriptionCache
 from .errors import BackendError, UsageError
-from .frontend import FallbackFrontend, Frontend, FrontendLink
+from .frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from .functions import FunctionRegistry
 from .history import History
 from .pins import PinStore
@@ -119,12 +119,21 @@ class CodegenSession:
         return {n for n in self.shell.user_ns if not n.startswith("_") and n not in hidden}
 
     def running_cell_id(self) -> str | None:
-        """The id of the cell being executed, from the request (JupyterLab) or a runner hint."""
+        """The id of the cell being executed, from the request (JupyterLab) or a runner hint.
+
+        A hint may come in the execute request itself (``metadata.jupyter_codegen``, as the
+        headless runner sends it: one message instead of a silent execute before the cell)."""
         kernel = getattr(self.shell, "kernel", None)
         request_id = None
         if kernel is not None:
             parent = kernel.get_parent() or {}
-            request_id = (parent.get("metadata") or {}).get("cellId")
+            metadata = parent.get("metadata") or {}
+            request_id = metadata.get("cellId")
+            hint = metadata.get(HINT_KEY)
+            if isinstance(hint, dict):
+                # A malformed hint is no hint: the cell runs unlinked.
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    self.link.hint_data(hint)
         return self.link.take_cell_id(request_id)
 
     # --- exactly once (fallback) ----------------------------------------------------------
@@ -171,8 +180,3 @@ def current_session() -> CodegenSession:
     if shell is None:
         raise UsageError("jupyter_codegen needs IPython or Jupyter: run it inside a notebook.")
     return session_for(shell)
-
-
-def runner_hint(payload: str) -> None:
-    """What the headless runner tells the kernel before a prompt cell (a silent execute)."""
-    current_session().link.hint_json(payload)

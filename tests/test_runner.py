@@ -116,3 +116,37 @@ def test_cell_past_the_timeout_is_reported_and_the_run_goes_on(server, tmp_path)
     assert [f.index for f in report.failures] == [1]
     nb = nbformat.read(tmp_path / "nb.out.ipynb", as_version=4)
     assert "after 1" in outputs_text(nb.cells[2])
+
+
+class _Kernel:
+    def __init__(self, metadata):
+        self.metadata = metadata
+
+    def get_parent(self):
+        return {"metadata": self.metadata}
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        {"cell_id": "p1", "linked": {"cell_id": "g1"}},  # missing fields
+        {"linked": {"cell_id": "g1", "code": "x", "prompt_hash": "h", "edited": False}},
+        {"cell_id": "p1", "linked": "not a dict"},
+        "not a dict",
+    ],
+)
+def test_a_malformed_request_hint_is_no_hint(hint):
+    """The runner's hint rides in the execute request's metadata; a broken one (any client can
+    send metadata) leaves the cell unlinked instead of failing it."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_codegen.session import CodegenSession
+
+    shell = InteractiveShell.instance()
+    session = CodegenSession(shell)
+    shell.kernel = _Kernel({"cellId": "p1", "jupyter_codegen": hint})
+    try:
+        assert session.running_cell_id() == "p1"
+        assert session.link.linked_cell("p1") is None
+    finally:
+        del shell.kernel
