@@ -1136,20 +1136,53 @@ class _Analysis:
         return False
 
     def check_rebinding(self, tree: ast.Module) -> None:
+        """Small models replace the user's data with data they make up (``sales =
+        pd.DataFrame({...})`` before answering about ``sales``): a user variable rebound at top
+        level to a literal, or to a data constructor that reads none of the user's data (nor
+        anything the code derived from it), goes back to the model. Loading data
+        (``pd.read_csv``) or deriving it (``sales = sales.dropna()``) is not made up."""
+        modules = set(self.modules)
+        derived: set[str] = set()  # names this code bound from user data or unknown sources
         for node in tree.body:
-            if isinstance(node, ast.Assign) and not isinstance(node.value, ast.Constant):
-                for target in node.targets:
-                    if (
-                        isinstance(target, ast.Name)
-                        and target.id in self.user_names
-                        and _is_literal_data(node.value)
-                    ):
-                        self.add(
-                            "rejected",
-                            f"the code replaces your variable `{target.id}` with literal data; "
-                            f"use the existing `{target.id}` instead of redefining it",
-                            node,
-                        )
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules.update(_bound_names(node))  # a module (or a function of one): no data
+                continue
+            if not isinstance(node, ast.Assign):
+                derived.update(_bound_names(node))
+                continue
+            reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            from_data = any(
+                name in derived or (name in self.user_names and name not in self.aliases)
+                for name in reads
+                if name not in modules
+            )
+            made_up = not isinstance(node.value, ast.Constant) and (
+                _is_literal_data(node.value)
+                or (not from_data and self._constructs_data(node.value))
+            )
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in self.user_names and made_up:
+                    what = (
+                        "literal data"
+                        if _is_literal_data(node.value)
+                        else ("data it makes up (built from none of your variables)")
+                    )
+                    self.add(
+                        "rejected",
+                        f"the code replaces your variable `{target.id}` with {what}; "
+                        f"use the existing `{target.id}` instead of redefining it",
+                        node,
+                    )
+            if not made_up:
+                derived.update(_bound_names(node))
+
+    def _constructs_data(self, node: ast.AST) -> bool:
+        """A call that builds data from its arguments: a DataFrame, Series or array, a range of
+        dates, random numbers (reading nothing of the user's is checked by the caller)."""
+        if not isinstance(node, ast.Call):
+            return False
+        path = self.resolve(node.func) or dotted_name(node.func)
+        return path in _DATA_BUILDERS or path.startswith(_RANDOM_PREFIXES)
 
 
 def _unpack(target: ast.AST, value: ast.AST) -> Iterable[tuple[str, ast.AST]]:
@@ -1193,6 +1226,32 @@ _DATA_CONSTRUCTORS = {
     "DataFrame",
     "Series",
 }
+
+
+_DATA_BUILDERS = _DATA_CONSTRUCTORS | {
+    "numpy.arange",
+    "numpy.linspace",
+    "numpy.zeros",
+    "numpy.ones",
+    "numpy.full",
+    "pandas.date_range",
+    "np.arange",
+    "np.linspace",
+    "pd.date_range",
+}
+_RANDOM_PREFIXES = ("numpy.random.", "np.random.", "random.")
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Every name a statement binds (assignment targets, loop variables, defs, imports)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    names = {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        names.add(node.name)
+    return names
 
 
 def _is_literal_data(node: ast.AST) -> bool:

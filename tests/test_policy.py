@@ -121,6 +121,33 @@ DEFAULT_CASES: list[tuple[str, str | None]] = [
     ("x = (1 +", "rejected"),
     ("prices = [1, 2, 3]", "rejected"),
     ("import pandas as pd\nsales = pd.DataFrame({'a': [1, 2]})", "rejected"),
+    # made-up data in place of the user's (the embedded model's habit), not only literals
+    (
+        "import pandas as pd\nsales = pd.DataFrame({'m': pd.date_range('2024', periods=3)})",
+        "rejected",
+    ),
+    (
+        "import pandas as pd\nimport numpy as np\nsales = pd.DataFrame(np.random.rand(3, 2))",
+        "rejected",
+    ),
+    ("import numpy\nprices = numpy.random.rand(5)", "rejected"),
+    (
+        "import pandas as pd\nm = pd.date_range('2024', periods=3)\nsales = pd.DataFrame({'m': m})",
+        "rejected",
+    ),
+    # loaded or derived data is the user's: it runs
+    ("import pandas as pd\nsales = pd.read_csv('sales.csv')", None),
+    ("sales = sales.sort_values('month')", None),
+    (
+        "import pandas as pd\nr = sales['region'].unique()\nsales = pd.DataFrame({'region': r})",
+        None,
+    ),
+    ("import pandas as pd\nsales = pd.DataFrame(df)", None),
+    (
+        "import pandas as pd\nfor row in df.itertuples():\n    x = row\nsales = pd.DataFrame([x])",
+        None,
+    ),
+    ("import pandas as pd\nnew_frame = pd.DataFrame({'a': [1, 2]})", None),  # a new name
     ("del prices", "rejected"),
     ("prices = 10", None),  # a plain constant is a normal edit
     # asks for confirmation
