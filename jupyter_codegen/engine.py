@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from . import confirm, tool_calls
 from .backends.base import BackendEvent, ModelRequest, Reply, TextDelta, collect
 from .display import CodeHeader, CodeRecord, StatusLine, note
+from .error_hints import error_hints
 from .errors import CodeFailedError, CodegenError, NoCodeError, PolicyError
 from .executor import run_code
 from .extract import extract_code
@@ -395,6 +396,8 @@ def run_prompt(
                         "%gemini config timeout=N."
                     )
                 error, error_line = outcome.error_text or outcome.error_line, outcome.error_line
+                if hints := error_hints(error_line, code, shell.user_ns):
+                    error = f"{error}\n{hints}"
             else:
                 error = error_line = rejected
             if fixes_left == 0:

@@ -129,6 +129,18 @@ def test_literal_rebinding_goes_back_for_repair(shell):
     assert "replaces your variable `prices`" in backend(shell).requests[1].turns[-1].parts[0].text
 
 
+def test_a_missing_column_goes_back_with_the_columns_that_exist(shell):
+    pd = pytest.importorskip("pandas")
+    shell.user_ns["sales"] = pd.DataFrame({"region": ["N", "S"], "revenue": [1.0, 2.0]})
+    backend(shell).push(
+        fence("print(sales.groupby('region')['amount'].sum())"),
+        fence("print(sales.groupby('region')['revenue'].sum())"),
+    )
+    gemini(shell, "total per region")
+    fix_request = backend(shell).requests[1].turns[-1].parts[0].text
+    assert "Hint: `sales` has the columns: region, revenue" in fix_request
+
+
 def test_backend_error_is_one_line_and_state_intact(shell):
     shell.user_ns["a"] = 1
     backend(shell).push(ScriptedReply(error=BackendError("Gemini returned 500 three times.")))

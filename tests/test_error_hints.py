@@ -1,0 +1,61 @@
+"""Hints added to a failed run's error before it goes back to the model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jupyter_codegen.error_hints import error_hints
+
+NS = {
+    "sales": pd.DataFrame({"month": [1], "region": ["a"], "revenue": [1.0]}),
+    "prices": pd.Series([1.0], name="price"),
+    "sales_total": 3,
+    "api_token": "x",
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "hint"),
+    [
+        (
+            "KeyError: 'Column not found: amount'",
+            "sales['amount'].sum()",
+            "Hint: `sales` has the columns: month, region, revenue",
+        ),
+        ("KeyError: 'revenu'", "sales['revenu']", "(did you mean 'revenue'?)"),
+        (
+            "AttributeError: 'DataFrame' object has no attribute 'revnue'",
+            "sales.revnue.sum()",
+            "did you mean 'revenue'?",
+        ),
+        (
+            "KeyError: 'x'",
+            "prices['x']",
+            "`prices` is a Series (name 'price'), not a DataFrame",
+        ),
+        ("NameError: name 'sale' is not defined", "sale.sum()", "close to `sale`: sales"),
+        ("NameError: name 'visits' is not defined", "visits", "`visits` is not defined"),
+    ],
+)
+def test_hints(error, code, hint):
+    assert hint in error_hints(error, code, NS)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ("ValueError: bad", "sales['x']"),  # nothing to add
+        ("KeyError: 'x'", "d['x']"),  # no frame in the code
+        ("AttributeError: 'list' object has no attribute 'mean'", "sales.mean()"),
+        ("KeyError: 'x'", "sales[ syntax error"),
+        ("", ""),
+    ],
+)
+def test_no_hint(error, code):
+    assert error_hints(error, code, NS) == ""
+
+
+def test_secret_names_are_never_suggested():
+    text = error_hints("NameError: name 'api_tokn' is not defined", "api_tokn", NS)
+    assert "api_token" not in text
