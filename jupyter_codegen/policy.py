@@ -1144,6 +1144,14 @@ class _Analysis:
         modules = set(self.modules)
         derived: set[str] = set()  # names this code bound from user data or unknown sources
         for node in tree.body:
+            for name in sorted(_bound_names(node) & set(self.registered)):
+                # A stand-in (``fx_rate = lambda c: 0.85``) answers with made-up numbers.
+                self.add(
+                    "rejected",
+                    f"the code redefines your registered function `{name}`; call `{name}` "
+                    "as it is instead",
+                    node,
+                )
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules.update(_bound_names(node))  # a module (or a function of one): no data
                 continue
@@ -1182,7 +1190,9 @@ class _Analysis:
         if not isinstance(node, ast.Call):
             return False
         path = self.resolve(node.func) or dotted_name(node.func)
-        return path in _DATA_BUILDERS or path.startswith(_RANDOM_PREFIXES)
+        if path.startswith(_RANDOM_PREFIXES):  # numbers drawn, not a generator or its seed
+            return path.rsplit(".", 1)[-1] not in _RANDOM_STATE
+        return path in _DATA_BUILDERS
 
 
 def _unpack(target: ast.AST, value: ast.AST) -> Iterable[tuple[str, ast.AST]]:
@@ -1240,6 +1250,9 @@ _DATA_BUILDERS = _DATA_CONSTRUCTORS | {
     "pd.date_range",
 }
 _RANDOM_PREFIXES = ("numpy.random.", "np.random.", "random.")
+_RANDOM_STATE = frozenset(
+    ["default_rng", "seed", "RandomState", "Generator", "SeedSequence", "PCG64", "Random"]
+)
 
 
 def _bound_names(node: ast.AST) -> set[str]:

@@ -148,6 +148,11 @@ DEFAULT_CASES: list[tuple[str, str | None]] = [
         None,
     ),
     ("import pandas as pd\nnew_frame = pd.DataFrame({'a': [1, 2]})", None),  # a new name
+    ("import numpy as np\nprices = np.random.default_rng(0)", None),  # a generator, no data
+    # a registered function is called, never replaced by a stand-in
+    ("get_weather = lambda city: 20.0\nprint(get_weather('Oslo'))", "rejected"),
+    ("def get_weather(city):\n    return 20.0", "rejected"),
+    ("from x import get_weather", "rejected"),
     ("del prices", "rejected"),
     ("prices = 10", None),  # a plain constant is a normal edit
     # asks for confirmation
@@ -184,7 +189,7 @@ DEFAULT_CASES: list[tuple[str, str | None]] = [
 @pytest.mark.parametrize(("code", "want"), DEFAULT_CASES, ids=[c for c, _ in DEFAULT_CASES])
 def test_default_policy(code: str, want: str | None) -> None:
     aliases = {"sp": "subprocess", "system": "posix.system", "os": "os"}
-    finding = check(code, USER, policy="default", aliases=aliases)
+    finding = check(code, USER, policy="default", aliases=aliases, registered={"get_weather"})
     assert (finding.kind if finding else None) == want, finding and finding.message()
 
 
