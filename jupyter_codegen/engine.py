@@ -21,7 +21,13 @@ from .functions import CallLog
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
 from .policy import check, namespace_aliases
-from .prompting import code_request, pinned_repair_request, repair_request
+from .prompting import (
+    code_request,
+    failure_summary,
+    pinned_repair_request,
+    repair_request,
+    retry_request,
+)
 from .redact import redact, secret_values
 from .session import CodegenSession
 
@@ -190,6 +196,23 @@ def default_repair(
     return repair_request(previous, reply_text, error, context, attempt)
 
 
+def retry_repair(
+    previous: ModelRequest | None,
+    reply_text: str,
+    code: str,
+    error: str,
+    context: str,
+    job: PromptJob,
+    attempt: int,
+    max_output_tokens: int,
+) -> ModelRequest:
+    """Code mode's repair on the embedded model: a fresh attempt told how the last one failed
+    (see :func:`prompting.retry_request`)."""
+    return retry_request(
+        context, job.prompt, failure_summary(error), max_output_tokens=max_output_tokens
+    )
+
+
 def run_prompt(
     session: CodegenSession,
     job: PromptJob,
@@ -223,7 +246,10 @@ def run_prompt(
     key = PinStore.key(job.prompt, model, job.mode)
     status = StatusLine(shell, enabled=not job.quiet)
     header = CodeHeader(job.quiet)
-    tools = tool_calls.offer_mode(job.tools, tool_calls.backend_kind_of(session, model))
+    kind = tool_calls.backend_kind_of(session, model)
+    tools = tool_calls.offer_mode(job.tools, kind)
+    if repair is default_repair and kind == "local":
+        repair = retry_repair
     calls = CallLog(shell, show=not job.quiet)
     context = ""  # built when the model is asked: a pinned run needs none (unless repaired)
 

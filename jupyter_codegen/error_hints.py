@@ -58,8 +58,8 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
             for name, value in frames:
                 line = _columns_line(name, value)
                 wanted = missing[-1].split(": ")[-1] if missing else ""  # 'Column not found: x'
-                close = difflib.get_close_matches(
-                    wanted, [str(c) for c in getattr(value, "columns", [])]
+                close = difflib.get_close_matches(  # a typo, not any word ('amount', 'month')
+                    wanted, [str(c) for c in getattr(value, "columns", [])], cutoff=0.8
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
     if (match := _NAME_ERROR.search(first)) is not None:

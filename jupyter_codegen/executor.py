@@ -71,9 +71,18 @@ def exception_text(exc: BaseException, known: frozenset[str] = frozenset()) -> s
     """Traceback text of ``exc`` from the generated code's frames on: bounded and redacted
     (credential shapes, and the ``known`` secret values)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    # Keep the frames from the generated code on (IPython's own frames tell the model nothing).
+    # Keep the frames from the generated code on (IPython's own frames tell the model nothing),
+    # and of the library frames below them only the one that raised: a dozen pandas internals
+    # crowded the cell's own line out of a small model's attention (it then rewrote everything).
     start = next((i for i, f in enumerate(frames) if f.filename.startswith("<")), 0)
-    lines = traceback.format_list(frames[start:]) + traceback.format_exception_only(exc)
+    shown = [f for f in frames[start:] if f.filename.startswith("<")]
+    inner = [f for f in frames[start:] if not f.filename.startswith("<")]
+    lines = traceback.format_list(shown)
+    if inner:
+        if len(inner) > 1:
+            lines.append(f"  ... {len(inner) - 1} frame(s) in library code ...\n")
+        lines.extend(traceback.format_list(inner[-1:]))
+    lines.extend(traceback.format_exception_only(exc))
     text = "".join(lines)
     if len(text) > _MAX_ERROR_CHARS:
         text = "...\n" + text[-_MAX_ERROR_CHARS:]

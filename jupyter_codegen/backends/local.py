@@ -62,6 +62,10 @@ DEFAULT_SEED = 0
 #: times in three wordings); seeded sampling leaves that rut. The seed is derived from the
 #: request, so a repair stays reproducible while each attempt (another error) gets another draw.
 REPAIR_TEMPERATURE = 0.7
+#: Penalty on tokens repeated within the last 64: the 0.5B model can loop on a docstring or stub
+#: until the token limit (replies cut at line 88-112, "unterminated triple-quoted string");
+#: 1.1 ended those loops in the quickstart without changing replies that already worked.
+REPEAT_PENALTY = 1.1
 #: Modes that get the compact few-shot prompt and stop after the first code block.
 CODE_MODES = frozenset({"code", "repair", "ui", "answer"})
 
@@ -381,6 +385,7 @@ class LocalBackend:
                 seed=seed,
                 max_tokens=max(1, min(request.max_output_tokens, self.max_reply_tokens(request))),
                 stop=list(request.stop),
+                repeat_penalty=REPEAT_PENALTY,
                 **constrained,
             )
             self._active = chunks
