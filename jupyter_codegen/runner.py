@@ -151,9 +151,12 @@ class Runner:
         regenerate: bool = False,
         timeout: int = 600,
         progress: Callable[[str], None] = print,
+        model: str | None = None,
     ) -> None:
         self.nb = nb
         self.regenerate = regenerate
+        #: The kernel's environment: ours, with the model to use (this process's is untouched).
+        self.kernel_env = {**os.environ, "JUPYTER_CODEGEN_MODEL": model} if model else None
         self.progress = progress
         for cell in nb.cells:  # nbformat >= 4.5 ids; older notebooks get them now
             if not cell.get("id"):
@@ -172,7 +175,7 @@ class Runner:
     def run(self, path: Path) -> RunReport:
         report = RunReport(path)
         started = time.monotonic()
-        with self.client.setup_kernel():
+        with self.client.setup_kernel(**({"env": self.kernel_env} if self.kernel_env else {})):
             index = 0
             while index < len(self.nb.cells):
                 cell = self.nb.cells[index]
@@ -272,14 +275,13 @@ def run_notebook(
 ) -> RunReport:
     """Execute ``path`` headless and write the result (default: ``<name>.out.ipynb``)."""
     nb = nbformat.read(path, as_version=4)
-    if model:
-        os.environ["JUPYTER_CODEGEN_MODEL"] = model  # the kernel inherits it
     runner = Runner(
         nb,
         cwd=path.parent.resolve(),
         regenerate=regenerate,
         timeout=cell_timeout,
         progress=progress,
+        model=model,
     )
     report = runner.run(path)
     output = output or path.with_suffix(".out.ipynb")
