@@ -262,3 +262,45 @@ def test_no_run_placement_is_not_run(shell):
     gemini(shell, "make nr", "--no-run")
     assert frontend.placements[0].run is False
     assert session_for(shell).history.entries[-1].status == "not run"
+
+
+def test_embedded_model_repairs_start_afresh_without_the_failing_code(shell, monkeypatch):
+    """A small model shown its failing code hands it back: its repairs are fresh attempts told
+    how the last one failed (the kind of error and the hints), never the code or missing name."""
+    pd = pytest.importorskip("pandas")
+    from jupyter_codegen import tool_calls
+
+    monkeypatch.setattr(tool_calls, "backend_kind_of", lambda session, model: "local")
+    shell.user_ns["sales"] = pd.DataFrame({"region": ["N", "S"], "revenue": [1.0, 2.0]})
+    backend(shell).push(
+        fence("print(sales.groupby('region')['amount'].sum())"),
+        fence("print(sales.groupby('region')['revenue'].sum())"),
+    )
+    gemini(shell, "total per region")
+    retry = backend(shell).requests[1]
+    assert retry.mode == "repair" and len(retry.turns) == 1
+    text = retry.turns[0].parts[0].text
+    assert "Task:\ntotal per region" in text
+    assert "KeyError: a name that does not exist" in text
+    assert "Hint: `sales` has the columns: region, revenue" in text
+    assert "amount" not in text
+
+
+@pytest.mark.parametrize(
+    ("error", "summary"),
+    [
+        (
+            "Traceback\n  File x\n    y\nKeyError: 'amount'\nHint: `s` has the columns: a",
+            "KeyError: a name that does not exist\nHint: `s` has the columns: a",
+        ),
+        ("  File x\nZeroDivisionError: division by zero", "ZeroDivisionError: division by zero"),
+        (
+            "the code replaces your variable `s` with literal data",
+            "the code replaces your variable `s` with literal data",
+        ),
+    ],
+)
+def test_failure_summary(error, summary):
+    from jupyter_codegen.prompting import failure_summary
+
+    assert failure_summary(error) == summary
