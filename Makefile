@@ -34,5 +34,13 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -ra
 
+# The four issue-9 benchmarks, full size (several minutes; jupyter-ai gets its own venv the first
+# time). Each prints its table and writes it to benchmarks/out/.
+bench: install-test
+	$(BIN)/python benchmarks/overhead_vs_jupyter_ai.py
+	$(BIN)/python benchmarks/context_scaling.py
+	$(BIN)/python benchmarks/pinned_rerun.py
+	$(BIN)/python benchmarks/local_end_to_end.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info tests/artifacts benchmarks/out
