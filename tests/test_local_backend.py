@@ -47,9 +47,11 @@ SALES = (
 # --- prompts (no model needed) -------------------------------------------------------------
 
 
-def test_examples_alternate_and_each_answer_is_one_python_block() -> None:
-    examples = local.load_prompts().examples
-    assert len(examples) >= 6
+@pytest.mark.parametrize("mode", ["code", "repair"])
+def test_examples_alternate_and_each_answer_is_one_python_block(mode: str) -> None:
+    prompts = local.load_prompts()
+    examples = prompts.examples if mode == "code" else prompts.examples_by_mode[mode]
+    assert len(examples) >= (6 if mode == "code" else 2)
     assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
     for message in examples[1::2]:
         match = re.fullmatch(r"```python\n(.*)\n```", message["content"], re.DOTALL)
@@ -82,8 +84,12 @@ def test_code_modes_get_one_byte_identical_prefix_and_keep_the_users_turns() -> 
             "content": f"Kernel context:\nVariables:\n{PRICES}\n\nTask:\nMean of prices.",
         }
     ]
-    assert [m["role"] for m in second[prefix:]] == ["user", "assistant", "user"]
-    assert second[prefix + 1]["content"] == "```python\nsales.plot()\n```"
+    # A repair also gets its own example, after the shared prefix (which stays cached).
+    extra = list(local.load_prompts().examples_by_mode["repair"])
+    assert extra and second[prefix : prefix + len(extra)] == extra
+    rest = second[prefix + len(extra) :]
+    assert [m["role"] for m in rest] == ["user", "assistant", "user"]
+    assert rest[1]["content"] == "```python\nsales.plot()\n```"
 
 
 def test_answer_mode_adds_its_rule_and_chat_mode_keeps_the_request_system() -> None:

@@ -86,6 +86,14 @@ class LocalPrompts:
     system_by_mode: dict[str, str]
     #: Few-shot turns as chat messages, identical on every request.
     examples: tuple[dict[str, str], ...]
+    #: Further turns for some modes, after :attr:`examples` (so their cached prefix holds).
+    examples_by_mode: dict[str, tuple[dict[str, str], ...]]
+    #: Modes with a system prompt of their own (no shared prefix) may have their own turns.
+    own_examples: dict[str, tuple[dict[str, str], ...]]
+
+    def examples_for(self, mode: str) -> tuple[dict[str, str], ...]:
+        base = self.own_examples.get(mode, self.examples)
+        return (*base, *self.examples_by_mode.get(mode, ()))
 
     def system_for(self, mode: str) -> str:
         extra = self.system_by_mode.get(mode)
@@ -119,6 +127,8 @@ def load_prompts() -> LocalPrompts:
         system=_read_prompt("system.md").strip(),
         system_by_mode={"answer": _read_prompt("system_answer.md").strip()},
         examples=parse_examples(_read_prompt("examples.md")),
+        examples_by_mode={"repair": parse_examples(_read_prompt("examples_repair.md"))},
+        own_examples={"answer": parse_examples(_read_prompt("examples_answer.md"))},
     )
 
 
@@ -154,7 +164,7 @@ def build_messages(
     turns = [_turn_message(t) for t in request.turns]
     if request.mode in CODE_MODES:
         system = prompts.system_for(request.mode)
-        return [{"role": "system", "content": system}, *prompts.examples, *turns]
+        return [{"role": "system", "content": system}, *prompts.examples_for(request.mode), *turns]
     head = [{"role": "system", "content": request.system}] if request.system else []
     return [*head, *turns]
 
