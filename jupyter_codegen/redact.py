@@ -120,7 +120,8 @@ _NOT_SECRET_ENV = frozenset(["PWD", "OLDPWD"])
 _MIN_VALUE_LEN = 6
 
 
-@functools.lru_cache(maxsize=8192)  # the same names come back on every cell
+@functools.lru_cache(maxsize=1 << 16)  # the same names come back on every cell (LRU: a scan
+# of more names than this would evict every entry before its next use)
 def is_secret_name(name: str) -> bool:
     """True for variable names that suggest a credential (``api_key``, ``db_password``...)."""
     parts = [p.lower() for p in _NAME_PART.findall(name)]
