@@ -492,6 +492,9 @@ def measure(args: argparse.Namespace) -> int:
         )
     if missed:
         print(f"targets missed: {', '.join(missed)}")
+    from jupyter_codegen.session import session_for
+
+    session_for(shell).pins.flush()  # pins are written on a thread: let it finish first
     cache.cleanup()
     return 1 if (missed and args.check) else 0
 

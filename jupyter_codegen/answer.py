@@ -910,7 +910,7 @@ class _AnswerRun:
         caption = f"{self.model} · {len(steps)} step(s) {ran} · code kept in the generated cell"
         grounded = any(s.observation.ok and s.observation.evidence().strip() for s in steps)
         show_answer(answer, flagged, caption, grounded=grounded)
-        self.session.pins.put(
+        self.session.pins.put_soon(
             self.key, Pin(cell, self.model, self.mode, self.phash, meta.created, len(steps))
         )
         linked = self.linked

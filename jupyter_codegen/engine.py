@@ -350,7 +350,7 @@ def run_prompt(
                             raise CodeFailedError(
                                 f"The confirmed code failed: {outcome.error_line}"
                             )
-                        session.pins.put(key, pin)
+                        session.pins.put_soon(key, pin)
                         session.frontend.place(Placement(cell_id, code, meta, fresh=True))
                         record("ok (confirmed)", code)
 
@@ -458,7 +458,7 @@ def run_prompt(
         meta = replace(meta, attempts=attempts, source=source, code_hash=code_hash(code))
         header.show(CodeRecord(code, meta, title()))
         if source != "pinned" or getattr(session.pins.get(key), "code", None) != code:
-            session.pins.put(key, Pin(code, model, job.mode, phash, meta.created, attempts))
+            session.pins.put_soon(key, Pin(code, model, job.mode, phash, meta.created, attempts))
         if source != "pinned":
             session.frontend.place(Placement(cell_id, code, meta, fresh=True))
         if not resumed:

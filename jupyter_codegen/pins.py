@@ -12,11 +12,14 @@ dropped with a warning and never fails the prompt cell.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
 import os
+import queue
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, fields
@@ -75,6 +78,11 @@ class PinStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or cache_root()) / "pins"
         self._swept = False
+        #: Pins handed to :meth:`put_soon` and not yet on disk (what :meth:`get` sees first).
+        self._pending: dict[str, Pin] = {}
+        self._queue: queue.Queue[tuple[str, Pin]] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     @staticmethod
     def key(prompt: str, model: str, mode: str) -> str:
@@ -86,6 +94,9 @@ class PinStore:
 
     def get(self, key: str) -> Pin | None:
         """The pin for ``key``, or None when missing, truncated, corrupt or of another shape."""
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending
         try:
             path = self._path(key)
             if path.stat().st_size > _MAX_PIN_BYTES:
@@ -122,6 +133,37 @@ class PinStore:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
+    def put_soon(self, key: str, pin: Pin) -> None:
+        """:meth:`put` on a writer thread, so the prompt cell does not wait for the file system
+        (~0.35 ms a cell, an eighth of a fresh cell's own cost). :meth:`get` sees the pin at once;
+        :meth:`flush` (also run at interpreter exit) waits for the writes. A kernel killed in the
+        millisecond between loses that pin: the notebook's generated cell still holds the code."""
+        with self._lock:
+            self._pending[key] = pin
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_queued, name="jupyter-codegen-pins", daemon=True
+                )
+                self._writer.start()
+                atexit.register(self.flush)
+        self._queue.put((key, pin))
+
+    def _write_queued(self) -> None:
+        while True:
+            key, pin = self._queue.get()
+            try:
+                self.put(key, pin)
+            finally:
+                with self._lock:
+                    if self._pending.get(key) is pin:
+                        del self._pending[key]
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every pin handed to :meth:`put_soon` is written (or failed with a warning)."""
+        if self._writer is not None:
+            self._queue.join()
+
     def _sweep(self) -> None:
         """Remove temp files that a crashed writer left behind (older than an hour)."""
         cutoff = time.time() - 3600
@@ -132,5 +174,6 @@ class PinStore:
                         leftover.unlink()
 
     def delete(self, key: str) -> None:
+        self.flush()  # a queued write must not bring it back
         with contextlib.suppress(OSError):
             self._path(key).unlink()

@@ -146,3 +146,32 @@ def test_two_processes_writing_at_once_never_tear_a_pin(tmp_path: Path) -> None:
     final = store.get(KEY)
     assert final is not None and final.code.rstrip("0123456789") in ("A" * 20_000, "B" * 20_000)
     assert not list(store.root.glob(".pin-*.tmp"))  # no temp file left behind
+
+
+def test_put_soon_is_seen_at_once_and_written_by_flush(tmp_path: Path) -> None:
+    store = PinStore(tmp_path)
+    pin = Pin("print(1)\n", "m", "code", "h", "2026-01-01T00:00:00")
+    key = PinStore.key("p", "m", "code")
+    store.put_soon(key, pin)
+    assert store.get(key) == pin  # before or after the write: the same pin
+    store.flush()
+    assert store._pending == {}
+    assert PinStore(tmp_path).get(key) == pin  # on disk, for another kernel
+
+
+def test_put_soon_into_an_unwritable_cache_warns_and_forgets(tmp_path: Path) -> None:
+    (tmp_path / "pins").write_text("a file where the folder should be")
+    store = PinStore(tmp_path)
+    key = PinStore.key("p", "m", "code")
+    with pytest.warns(RuntimeWarning, match="could not write the pin cache"):
+        store.put_soon(key, Pin("x = 1\n", "m", "code", "h", "t"))
+        store.flush()
+    assert store.get(key) is None  # not written, not pending: a miss, the cell still ran
+
+
+def test_put_soon_after_delete_keeps_the_order(tmp_path: Path) -> None:
+    store = PinStore(tmp_path)
+    key = PinStore.key("p", "m", "code")
+    store.put_soon(key, Pin("a = 1\n", "m", "code", "h", "t"))
+    store.delete(key)
+    assert store.get(key) is None
