@@ -56,7 +56,8 @@ def _pandas_stamp(value: Any, is_frame: bool) -> Hashable:
     # A frame's columns or a Series' name (never ``getattr`` on pandas objects: a miss falls
     # back to a column lookup).
     label = id(value.columns) if is_frame else repr(value.name)
-    return (value.shape, label, id(value.index), blocks)
+    index = value.index  # its name is shown, and ``df.index.name = ...`` keeps the object
+    return (value.shape, label, id(index), repr(index.name), blocks)
 
 
 class _Uncacheable(Exception):

@@ -43,6 +43,7 @@ def _namespace() -> dict:
         "params": {"alpha": 1},
         "nested": {"runs": [1, 2, 3], "name": "base"},
         "rows": ([1, 2], [3, 4]),
+        "dated": pd.DataFrame({"v": [1.5, 2.5]}, index=pd.Index(["a", "b"])),
     }
 
 
@@ -67,6 +68,7 @@ def test_unchanged_namespace_is_served_from_the_cache():
         (lambda ns: ns["sales"].__setitem__("cost", 1.0), "cost (float64)"),
         (lambda ns: ns["sales"].rename(columns={"region": "area"}, inplace=True), "area"),
         (lambda ns: ns["sales"].set_index("month", inplace=True), "index: DatetimeIndex"),
+        (lambda ns: setattr(ns["dated"].index, "name", "key"), "name='key'"),
         (lambda ns: ns["sales"].__setitem__("revenue", ns["sales"]["revenue"].astype(int)), "(int"),
         (lambda ns: ns["sales"].drop(index=[0], inplace=True), "5 rows"),
         (lambda ns: ns["prices"].iloc.__setitem__(0, 7.25), "7.25"),
