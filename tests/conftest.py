@@ -6,10 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer
-from IPython.core.interactiveshell import InteractiveShell
-
-from jupyter_codegen.backends.scripted import ScriptedBackend
-from jupyter_codegen.session import session_for
+from shells import close_session, open_session
 
 _VERTEX_ENV_VARS = (
     "GOOGLE_API_KEY",
@@ -46,18 +43,6 @@ def gemini_env(
 def shell(tmp_path, monkeypatch):
     """A real InteractiveShell with the extension loaded and an instant scripted backend;
     pins in a temp dir."""
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
+    sh, session = open_session(tmp_path, monkeypatch)
     yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    close_session(sh, session)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shells import close_session, open_session
 
 from jupyter_codegen.answer import AnswerOutcome, run_answer
 from jupyter_codegen.engine import PromptJob
@@ -45,22 +45,11 @@ def local_backend():
 
 @pytest.fixture
 def shell(local_backend, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "local"
-    session.backends["local"] = local_backend  # one loaded model for the whole module
+    # One loaded model for the whole module.
+    sh, session = open_session(tmp_path, monkeypatch, "local", local_backend)
     sh.run_cell(SALES)
     yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    close_session(sh, session)
 
 
 def numbers(text: str) -> list[float]:

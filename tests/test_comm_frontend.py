@@ -8,10 +8,9 @@ from typing import Any
 
 import comm as comm_module
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shells import close_session, open_session
 
 from jupyter_codegen import comm_frontend
-from jupyter_codegen.backends.scripted import ScriptedBackend
 from jupyter_codegen.comm_frontend import PROTOCOL_VERSION, CommFrontend
 from jupyter_codegen.errors import CodeFailedError
 from jupyter_codegen.frontend import GeneratedMeta, Placement, code_hash
@@ -62,8 +61,6 @@ class FakeKernel:
 
 @pytest.fixture
 def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     comms: list[FakeComm] = []
 
     def create_comm(**kwargs: Any) -> FakeComm:
@@ -71,23 +68,13 @@ def shell(tmp_path, monkeypatch):
         return comms[-1]
 
     monkeypatch.setattr(comm_module, "create_comm", create_comm)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
+    sh, session = open_session(tmp_path, monkeypatch)
     sh.kernel = FakeKernel()
     sh.fake_comms = comms
     yield sh
     if isinstance(session.frontend, CommFrontend):
         session.frontend.uninstall()
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    close_session(sh, session)
     del sh.kernel
     del sh.fake_comms
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from shells import close_session, open_session
 
 from jupyter_codegen.backends.scripted import ScriptedBackend
 from jupyter_codegen.session import session_for
@@ -103,22 +104,10 @@ def dumps(value: Any) -> str:
 @pytest.fixture
 def ui_shell(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     """An InteractiveShell with the extension loaded, the scripted model and `sales`."""
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
+    sh, session = open_session(tmp_path, monkeypatch)
     sh.user_ns["sales"] = sales_frame()
     yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    close_session(sh, session)
 
 
 def scripted(sh: InteractiveShell) -> ScriptedBackend:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shells import close_session, open_session
 
 from jupyter_codegen import confirm
 from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
@@ -24,25 +24,13 @@ SECRET_TOKEN = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0" * 2
 
 @pytest.fixture
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     monkeypatch.delenv(confirm.CONFIRM_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
-    sh = InteractiveShell.instance()
-    sh.reset(new_session=False)
-    if hasattr(sh, "_jupyter_codegen_session"):
-        session_for(sh).uninstall()
-        del sh._jupyter_codegen_session
-    sh.run_line_magic("load_ext", "jupyter_codegen")
-    sh.run_line_magic("reload_ext", "jupyter_codegen")
-    session = session_for(sh)
-    session.config.model = "scripted"
-    session.backends["scripted"] = ScriptedBackend()
+    sh, session = open_session(tmp_path, monkeypatch)
     sh.run_cell("import pandas as pd\nsales = pd.DataFrame({'month': [1, 2], 'revenue': [3., 4.]})")
     sh.user_ns["sentinel"] = 123
     yield sh
-    session.uninstall()
-    del sh._jupyter_codegen_session
+    close_session(sh, session)
 
 
 def backend(sh: Any) -> ScriptedBackend:
