@@ -64,7 +64,7 @@ class _Uncacheable(Exception):
     pass
 
 
-_ATOMS = frozenset([str, int, float, complex, bool, type(None), bytes])
+_ATOMS = frozenset([str, *_IMMUTABLE])
 _CONTAINERS = frozenset([list, tuple, dict])
 
 

@@ -1164,16 +1164,16 @@ class _Analysis:
                 for name in reads
                 if name not in modules
             )
+            literal = _is_literal_data(node.value)
             made_up = not isinstance(node.value, ast.Constant) and (
-                _is_literal_data(node.value)
-                or (not from_data and self._constructs_data(node.value))
+                literal or (not from_data and self._constructs_data(node.value))
             )
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in self.user_names and made_up:
                     what = (
                         "literal data"
-                        if _is_literal_data(node.value)
-                        else ("data it makes up (built from none of your variables)")
+                        if literal
+                        else "data it makes up (built from none of your variables)"
                     )
                     self.add(
                         "rejected",

@@ -201,7 +201,7 @@ def secret_values(
     else:
         env = os.environ if environ is None else environ
         for name, value in list(env.items()):
-            if is_secret_name(name) and name.upper() not in _NOT_SECRET_ENV:
+            if _is_secret_env_name(name):
                 take(value)
     return frozenset(found)
 
