@@ -318,10 +318,14 @@ def make_sides(shell: Any) -> tuple[Side, Side, Callable[[Row], None]]:
     row_box: list[Row] = [ROWS[0]]
 
     def ours_prepare() -> None:
+        # Pins are written by a thread after the cell; a write still going on would take the
+        # GIL inside the next timed cell, ours or theirs. A user's next cell comes much later.
+        session.pins.flush()
         backend.seconds = 0.0
         backend.push(jcg_fake_provider.REPLY)
 
     def theirs_prepare() -> None:
+        session.pins.flush()  # see ours_prepare
         jcg_fake_provider.MODEL_SECONDS.clear()
 
     ours = Side(
@@ -348,7 +352,7 @@ _counter = iter(range(10**9))
 
 def run_once(shell: Any, side: Side, record: bool, profiler: Any = None) -> None:
     gc.collect()  # outside the timing: neither side pays for the other's garbage
-    side.prepare()
+    side.prepare()  # also waits for our last pin write (see make_sides)
     cell = side.cell(next(_counter))
     with _quiet():
         if profiler is not None:

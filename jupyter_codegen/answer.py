@@ -51,7 +51,7 @@ from .extract import extract_code
 from .frontend import METADATA_KEY, GeneratedMeta, Placement, code_hash
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
-from .policy import Finding, check, namespace_aliases
+from .policy import Finding, check, code_aliases
 from .prompting import render
 from .redact import redact
 from .session import CodegenSession
@@ -709,7 +709,7 @@ class _AnswerRun:
         self.policy = job.policy or config.policy
         self.timeout = config.timeout if job.timeout is None else job.timeout
         self.max_output_tokens = config.max_output_tokens
-        self.user_names = session.user_names()
+        self.user_names = set(session.user_names())  # the names before any step ran
         self.context = session.context(job.prompt).render()
 
     # -- bookkeeping
@@ -754,7 +754,7 @@ class _AnswerRun:
             set(user_names),
             policy=self.policy,
             registered=self.session.functions.names(),
-            aliases=namespace_aliases(self.shell.user_ns),
+            aliases=code_aliases(code, self.shell.user_ns),
         )
 
     def run_step(self, number: int, code: str, note: str, where: str = "kernel") -> Step:

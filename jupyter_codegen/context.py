@@ -8,6 +8,7 @@ credential enters it (by name or by value).
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 import reprlib
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .redact import REDACTED, contains_secret, is_secret_name, redact, secret_values
+from .redact import REDACTED, NamespaceScan, contains_secret, redact, scan_namespace
 
 if TYPE_CHECKING:
     from .context_cache import DescriptionCache
@@ -60,6 +61,9 @@ _MAX_ITEM_CHARS = 900
 #: describing one can cost milliseconds (a DataFrame's sample rows) and the budget is spent.
 _MAX_MISSES = 8
 _SCALARS = (int, float, complex, bool, type(None))
+#: Exact types that are neither modules nor functions: most of a namespace, sorted out by one
+#: set lookup instead of two ``isinstance`` checks each.
+_PLAIN = frozenset([*_SCALARS, str, bytes, list, tuple, dict, set, frozenset])
 
 
 class _MaskingRepr(reprlib.Repr):
@@ -108,9 +112,7 @@ class KernelContext:
         else:
             parts.append("Variables: (none defined yet)")
         if self.omitted:
-            names = ", ".join(self.omitted[:30]) + (" ..." if len(self.omitted) > 30 else "")
-            names = _clip(names, 400)  # long names must not crowd out what follows
-            parts.append(f"({len(self.omitted)} more variables not described: {names})")
+            parts.append(self.omitted_line())
         if self.modules:
             parts.append("Imported modules: " + ", ".join(self.modules))
         if self.functions:
@@ -119,6 +121,14 @@ class KernelContext:
         if self.last_error:
             parts.append(f"Last error in the kernel: {self.last_error}")
         return "\n".join(parts)
+
+    def omitted_line(self) -> str:
+        """The line naming the variables not described ("" when there are none)."""
+        if not self.omitted:
+            return ""
+        names = ", ".join(self.omitted[:30]) + (" ..." if len(self.omitted) > 30 else "")
+        names = _clip(names, 400)  # long names must not crowd out what follows
+        return f"({len(self.omitted)} more variables not described: {names})"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -286,6 +296,23 @@ def _last_error() -> str | None:
     return redact(_clip(f"{type(value).__name__}: {value}", 300))
 
 
+def _candidates(scan: NamespaceScan, excluded: set[str], modules: list[str]) -> dict[str, Any]:
+    """The variables that may be described, most recently defined first; the imported modules
+    go to ``modules`` (in definition order). Secret-named variables and our own tools are left
+    out. A namespace is mostly data of plain types: comprehensions, and the module/tool checks
+    only for the other types (a loop with per-name checks was the largest part of a build)."""
+    recent = [(name, value) for name, value in reversed(scan.items) if name not in excluded]
+    skip = set(scan.secret_names)
+    for name, value in [item for item in recent if type(item[1]) not in _PLAIN]:
+        if isinstance(value, types.ModuleType):
+            real = value.__name__
+            modules.insert(0, name if real == name else f"{name} ({real})")
+            skip.add(name)
+        elif _is_our_tool(value):
+            skip.add(name)
+    return {name: value for name, value in recent if name not in skip}
+
+
 def build_context(
     namespace: Mapping[str, Any],
     *,
@@ -296,6 +323,7 @@ def build_context(
     sample_rows: bool = True,
     known: frozenset[str] | None = None,
     cache: DescriptionCache | None = None,
+    scan: NamespaceScan | None = None,
 ) -> KernelContext:
     """Describe ``namespace`` within ``budget`` characters.
 
@@ -305,42 +333,29 @@ def build_context(
     that reuses the evaluation of an unchanged prompt prefix (llama.cpp's KV cache, Gemini's
     implicit caching) then re-reads only the rest (warm cells of the embedded model evaluated a
     third of the prompt tokens they did in recent-first order). ``hidden`` holds IPython's own
-    names; ``known`` the secret values to mask (``secret_values(namespace)`` when None); a
-    ``cache`` reuses the descriptions of unchanged variables from earlier builds.
+    names; ``known`` the secret values to mask (the scan's when None); a ``cache`` reuses the
+    descriptions of unchanged variables from earlier builds; ``scan``: the namespace as the
+    caller just read it (:func:`scan_namespace`), to save a second pass over it.
     """
-    hidden_names = set(hidden) | _IPYTHON_NAMES
-    known = secret_values(namespace) if known is None else known
+    scan = scan_namespace(namespace) if scan is None else scan
+    known = scan.secrets if known is None else known
     ctx = KernelContext(functions=list(functions), last_error=_last_error(), budget=budget)
     if ctx.last_error:
         ctx.last_error = redact(ctx.last_error, known)
     registered = {line.split("(")[0].split()[-1] for line in ctx.functions if "(" in line}
-    candidates: list[tuple[str, Any]] = []
-    position: dict[str, int] = {}  # definition order, for the final listing
-    items = list(namespace.items())
-    for index in range(len(items) - 1, -1, -1):  # most recent first
-        name, value = items[index]
-        if name.startswith("_") or name in hidden_names or name in registered:
-            continue
-        if isinstance(value, types.ModuleType):
-            real = value.__name__
-            ctx.modules.append(name if real == name else f"{name} ({real})")
-            continue
-        if is_secret_name(name) or _is_our_tool(value):
-            continue
-        candidates.append((name, value))
-        position[name] = index
-    ctx.modules.reverse()
-    wanted = {n: i for i, n in enumerate(mentioned_names(prompt))}
-    if wanted:  # the named ones first, in the prompt's order; the rest keep theirs
-        named = sorted((c for c in candidates if c[0] in wanted), key=lambda c: wanted[c[0]])
-        candidates = named + [c for c in candidates if c[0] not in wanted]
+    candidates = _candidates(scan, set(hidden) | _IPYTHON_NAMES | registered, ctx.modules)
+    # The named ones first, in the prompt's order; then the rest, most recent first.
+    named = dict.fromkeys(n for n in mentioned_names(prompt) if n in candidates)
+    order = itertools.chain(named, (n for n in candidates if n not in named))
 
     used = len(ctx.render())
     misses = 0
-    for i, (name, value) in enumerate(candidates):
+    for name in order:
         if used >= budget or misses >= _MAX_MISSES:  # for good: neither ever goes back
-            ctx.omitted.extend(name for name, _ in candidates[i:])
+            ctx.omitted.append(name)
+            ctx.omitted.extend(order)
             break
+        value = candidates[name]
         if cache is None:
             text = _described(name, value, sample_rows)
         else:
@@ -356,9 +371,14 @@ def build_context(
         used += len(text) + 1
     # The line naming the omitted variables must not push out the modules, functions and last
     # error after it (render() would cut them): give it the room of the last described ones.
-    while ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
-        ctx.omitted.insert(0, ctx.variables.pop().name)
+    if ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:
+        rest = len(ctx.full_text()) - len(ctx.omitted_line())  # the length without that line
+        while ctx.omitted and ctx.variables and rest + len(ctx.omitted_line()) > budget:
+            dropped = ctx.variables.pop()
+            ctx.omitted.insert(0, dropped.name)
+            rest -= len(dropped.text) + 1
     if cache is not None:
-        cache.keep_only(position)
-    ctx.variables.sort(key=lambda item: position[item.name])
+        cache.keep_only(candidates)
+    recency = {name: rank for rank, name in enumerate(candidates)}
+    ctx.variables.sort(key=lambda item: recency[item.name], reverse=True)  # definition order
     return ctx

@@ -17,10 +17,11 @@ build.
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 import weakref
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Container, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,25 +94,54 @@ def _container_stamp(value: Any, level: int = 2) -> Hashable:
     return tuple(parts)
 
 
-def _stamp(value: Any) -> tuple[Callable[[], Any], Hashable] | None:
-    """(reference, stamp) for a value whose description can be reused, else None."""
-    if isinstance(value, _IMMUTABLE) or (isinstance(value, str) and len(value) <= _MAX_STRONG_STR):
-        return (lambda: value), ()
-    if type(value) in _CONTAINERS and len(value) <= _MAX_STRONG_ITEMS:
+@functools.lru_cache(maxsize=512)
+def _category(kind: type) -> str:
+    """How values of one type are stamped and referenced (a lookup, not string work a value)."""
+    module = kind.__module__.split(".")[0]
+    if kind in _IMMUTABLE or issubclass(kind, _IMMUTABLE):
+        return "atom"
+    if kind is str or issubclass(kind, str):
+        return "str"
+    if kind in _CONTAINERS:
+        return "container"
+    if module == "pandas" and kind.__name__ in ("DataFrame", "Series"):
+        return kind.__name__
+    if module == "numpy" and kind.__name__ == "ndarray":
+        return "ndarray"
+    if issubclass(kind, types.FunctionType):
+        return "function"
+    return ""
+
+
+def _stamp(value: Any, category: str) -> Hashable | None:
+    """A stamp of what ``value``'s description reads, or None when it cannot be reused."""
+    if category == "atom":
+        return ()
+    if category == "str":
+        return () if len(value) <= _MAX_STRONG_STR else None
+    if category == "container":
+        if len(value) > _MAX_STRONG_ITEMS:
+            return None
         try:
-            return (lambda: value), _container_stamp(value)
+            return _container_stamp(value)
         except _Uncacheable:
             return None
-    module = type(value).__module__.split(".")[0]
-    type_name = type(value).__name__
-    if module == "pandas" and type_name in ("DataFrame", "Series"):
-        return weakref.ref(value), _pandas_stamp(value, type_name == "DataFrame")
-    if module == "numpy" and type_name == "ndarray":
+    if category in ("DataFrame", "Series"):
+        return _pandas_stamp(value, category == "DataFrame")
+    if category == "ndarray":
         head = _array_head(value.ravel()[:_HEAD]) if value.ndim == 1 else ()
-        return weakref.ref(value), (value.shape, value.dtype.str, head)
-    if isinstance(value, types.FunctionType):
-        return weakref.ref(value), (id(value.__code__), value.__doc__, id(value.__defaults__))
+        return (value.shape, value.dtype.str, head)
+    if category == "function":
+        return (id(value.__code__), value.__doc__, id(value.__defaults__))
     return None
+
+
+def _reference(value: Any, category: str) -> Callable[[], Any]:
+    """How an entry refers to its value: weakly for big data and functions, strongly for the
+    immutable values and small containers that cannot be referenced weakly."""
+    if category in ("atom", "str", "container"):
+        return lambda: value
+    return weakref.ref(value)
 
 
 class DescriptionCache:
@@ -127,31 +157,31 @@ class DescriptionCache:
     ) -> str:
         """``compute(name, value, sample_rows)``, or its stored text if the value is unchanged."""
         try:
-            stamped = _stamp(value)
+            category = _category(type(value))  # type: ignore[arg-type]  # types hash
+            stamp = _stamp(value, category) if category else None
         except Exception:  # pandas internals moved, a broken property: just describe it
-            stamped = None
+            category, stamp = "", None
         entry = self._entries.get(name)
         if (
-            stamped is not None
+            stamp is not None
             and entry is not None
             and entry.sample_rows == sample_rows
             and entry.ref() is value
-            and entry.stamp == stamped[1]
+            and entry.stamp == stamp
         ):
             self.hits += 1
             return entry.text
         self.misses += 1
         text = compute(name, value, sample_rows)
-        if stamped is None:
+        if stamp is None:
             self._entries.pop(name, None)
         else:
-            self._entries[name] = _Entry(stamped[0], stamped[1], sample_rows, text)
+            self._entries[name] = _Entry(_reference(value, category), stamp, sample_rows, text)
         return text
 
-    def keep_only(self, names: Iterable[str]) -> None:
-        """Drop entries for names no longer described (deleted, or out of the budget)."""
-        wanted = set(names)
-        for name in [n for n in self._entries if n not in wanted]:
+    def keep_only(self, names: Container[str]) -> None:
+        """Drop entries for names no longer in ``names`` (deleted, or not describable)."""
+        for name in [n for n in self._entries if n not in names]:
             del self._entries[name]
 
     def __len__(self) -> int:

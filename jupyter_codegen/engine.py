@@ -20,7 +20,7 @@ from .frontend import GeneratedMeta, LinkedCell, Placement, code_hash
 from .functions import CallLog
 from .history import HistoryEntry, now_iso
 from .pins import Pin, PinStore, prompt_hash
-from .policy import check, namespace_aliases
+from .policy import check, code_aliases
 from .prompting import (
     code_request,
     failure_summary,
@@ -28,7 +28,7 @@ from .prompting import (
     repair_request,
     retry_request,
 )
-from .redact import redact, secret_values
+from .redact import redact, scan_namespace
 from .session import CodegenSession
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -234,7 +234,8 @@ def run_prompt(
     shell, config = session.shell, session.config
     session.just_ran = None  # this prompt cell is "the cell after" any earlier one
     # A credential typed into the prompt never reaches the model, the history or the pins.
-    known = secret_values(shell.user_ns)  # once a cell: a scan of the whole namespace
+    scan = scan_namespace(shell.user_ns)  # once a cell: the secrets, and what the context reads
+    known = scan.secrets
     job = replace(job, prompt=redact(job.prompt, known))
     choice = session.choose_model(job.model_flag)
     model = choice.model
@@ -261,7 +262,7 @@ def run_prompt(
     if pinned is not None:
         code, source = pinned, "pinned"
     else:
-        context = tool_calls.context_text(session, job.prompt, tools, known)
+        context = tool_calls.context_text(session, job.prompt, tools, scan)
         request = build_request(context, job, config.max_output_tokens)
         request = tool_calls.with_tools(request, session.functions, tools)
         reply, code = generate(session, request, model, status, "generating", extract, calls)
@@ -320,7 +321,7 @@ def run_prompt(
             finding = None
             if policy != "off" and not (trusted is not None and trusted(code)):
                 registered = session.functions.names()
-                aliases = namespace_aliases(shell.user_ns)
+                aliases = code_aliases(code, shell.user_ns)
                 finding = check(
                     code, user_names, policy=policy, registered=registered, aliases=aliases
                 )

@@ -354,24 +354,23 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
 # --- rollback -----------------------------------------------------------------------------
 
 
-def _user_bindings(shell: Any) -> dict[str, Any]:
-    hidden = getattr(shell, "user_ns_hidden", {})
-    return {
-        name: value
-        for name, value in shell.user_ns.items()
-        if not name.startswith("_") and name not in hidden
-    }
+def _is_user_name(name: str, hidden: Any) -> bool:
+    return not name.startswith("_") and name not in hidden
 
 
 def _rollback(shell: Any, before: dict[str, Any]) -> tuple[str, ...]:
-    """Put back the bindings of ``before``; drop user names that did not exist then."""
+    """Put back the user's bindings of ``before`` (a copy of the whole namespace); drop user
+    names that did not exist then. IPython's own and ``_`` names are left as they are."""
     namespace = shell.user_ns
+    hidden = getattr(shell, "user_ns_hidden", {})
     changed: list[str] = []
     for name, value in before.items():
+        if not _is_user_name(name, hidden):
+            continue
         if name not in namespace or namespace[name] is not value:
             namespace[name] = value
             changed.append(name)
-    for name in [n for n in _user_bindings(shell) if n not in before]:
+    for name in [n for n in namespace if n not in before and _is_user_name(n, hidden)]:
         del namespace[name]
     return tuple(changed)
 
@@ -398,7 +397,8 @@ def run_code(
     """
     known = secret_values(shell.user_ns) if known is None else known
     budget = _Budget(max_output, known)
-    before = _user_bindings(shell) if rollback else {}
+    # A plain copy (C speed): which names are the user's is sorted out only if it failed.
+    before = dict(shell.user_ns) if rollback else {}
     result: Any = None
     stray: BaseException | None = None
     with _time_limit(timeout) as limit:

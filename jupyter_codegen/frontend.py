@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 #: Cell-metadata key (and MIME type) that links a generated cell to its prompt cell.
@@ -42,7 +42,8 @@ class GeneratedMeta:
     superseded: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # All fields are plain values: a shallow copy (``asdict`` deep-copies recursively).
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import shlex
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class GeminiMagics(Magics):
     def __init__(self, shell: Any, session: CodegenSession) -> None:
         super().__init__(shell)
         self.session = session
+        self._defaults: argparse.Namespace | None = None  # the flags of a bare %%gemini
         self.subcommands: dict[str, Callable[[list[str]], None]] = {
             "status": self._status,
             "context": self._context,
@@ -139,6 +141,10 @@ class GeminiMagics(Magics):
             raise CodegenError("Interrupted: nothing more was run.") from None
 
     def _parse(self, line: str) -> Any:
+        if not line.strip():  # a bare %%gemini (most cells): the defaults, without argparse
+            if self._defaults is None:
+                self._defaults = parse_argstring(self.gemini, "")
+            return argparse.Namespace(**vars(self._defaults))
         try:
             return parse_argstring(self.gemini, line)
         except IPythonUsageError as exc:

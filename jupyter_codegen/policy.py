@@ -57,6 +57,12 @@ class Finding:
 
 # --- what is dangerous ---------------------------------------------------------------------
 
+
+def _wildcards(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The ``prefix*`` entries of ``table``, as (prefix, reason)."""
+    return tuple((key[:-1], reason) for key, reason in table.items() if key.endswith("*"))
+
+
 # Dotted paths (after alias resolution). A trailing "." or "*" makes an entry a prefix.
 _BLOCKED: dict[str, str] = {
     # shell escapes and subprocesses
@@ -251,6 +257,8 @@ _CONFIRM: dict[str, str] = {
     "sys.path.insert": "changes where modules are imported from",
     "sys.path.extend": "changes where modules are imported from",
 }
+#: The tables' ``prefix*`` entries, found once (a lookup scanned the whole table for them).
+_WILDCARDS = {id(table): _wildcards(table) for table in (_BLOCKED, _CONFIRM)}
 
 # Method names that act on files whatever the receiver is (pathlib, pandas, matplotlib, ...).
 _WRITE_METHODS = {
@@ -554,11 +562,10 @@ def _lookup(table: dict[str, str], name: str) -> str | None:
         reason = table.get(prefix + ".") or table.get(prefix)
         if reason is not None:
             return reason
-    for key, reason in table.items():
-        if key.endswith("*") and name.startswith(key[:-1]):
-            rest = name[len(key) - 1 :]
-            if "." not in rest.strip("()"):
-                return reason
+    wildcards = _WILDCARDS.get(id(table))
+    for prefix, reason in _wildcards(table) if wildcards is None else wildcards:
+        if name.startswith(prefix) and "." not in name[len(prefix) :].strip("()"):
+            return reason
     return None
 
 
@@ -595,6 +602,10 @@ def _parse(code: str) -> ast.Module:
     tree = compile(code, "<generated>", "exec", flags=flags, dont_inherit=True)
     assert isinstance(tree, ast.Module)
     return tree
+
+
+#: Nodes that may bind a name to an expression (alias chains: ``a = os; b = a.system``).
+_ASSIGNING = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.withitem)
 
 
 @dataclass
@@ -679,12 +690,15 @@ class _Analysis:
             return "pathlib.Path()"
         return f"{func}()" if func else ""
 
-    def collect_aliases(self, tree: ast.AST) -> None:
+    def collect_aliases(self, nodes: list[ast.AST]) -> None:
         """Imports and simple assignments, flow-insensitively (a later rebinding is not
-        trusted to undo an earlier dangerous one)."""
-        for node in ast.walk(tree):
+        trusted to undo an earlier dangerous one). ``nodes``: the tree, walked once."""
+        assignments: list[ast.AST] = []
+        for node in nodes:
             for child in ast.iter_child_nodes(node):
                 self.parents[id(child)] = node
+            if isinstance(node, _ASSIGNING):
+                assignments.append(node)
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -707,7 +721,7 @@ class _Analysis:
                 self.bound.add(node.arg)
         for _ in range(4):  # chains like a = os; b = a.system
             changed = False
-            for node in ast.walk(tree):
+            for node in assignments:
                 pairs: list[tuple[ast.AST, ast.AST]] = []
                 if isinstance(node, ast.Assign):
                     pairs = [(t, node.value) for t in node.targets]
@@ -735,9 +749,10 @@ class _Analysis:
     # --- the walk
 
     def run(self, tree: ast.Module) -> None:
-        self.collect_aliases(tree)
+        nodes = list(ast.walk(tree))  # one walk for both passes
+        self.collect_aliases(nodes)
         self.modules |= {n for n, path in self.aliases.items() if path in _SENSITIVE_MODULES}
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.check_import(node)
             elif isinstance(node, ast.Call):
@@ -1310,6 +1325,16 @@ def namespace_aliases(namespace: Mapping[str, Any]) -> dict[str, str]:
         if real != name:
             out[name] = real
     return out
+
+
+_WORD = re.compile(r"\w+")
+
+
+def code_aliases(code: str, namespace: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`namespace_aliases` for the names ``code`` mentions, the only ones its check
+    looks up (a pass over a big namespace cost more than checking the code)."""
+    mentioned = {word: namespace[word] for word in set(_WORD.findall(code)) if word in namespace}
+    return namespace_aliases(mentioned)
 
 
 def analyze(

@@ -18,6 +18,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # Name parts (split on "_" and camelCase) that mark a credential wherever they appear.
@@ -169,41 +170,63 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
     return _SECRET_VALUE.sub(REDACTED, text) if _may_hold_secret(text) else text
 
 
+@dataclass(frozen=True)
+class NamespaceScan:
+    """The user's namespace read once at the start of a prompt cell: the secret scan, and the
+    items the kernel context then describes (both used to walk the whole namespace, a large
+    part of a prompt cell's cost with hundreds of variables)."""
+
+    #: (name, value) of every name not starting with ``_``, in definition order.
+    items: list[tuple[str, Any]]
+    #: Those of the names that look like credentials (never described, values masked).
+    secret_names: frozenset[str]
+    #: The exact values to redact (see :func:`secret_values`).
+    secrets: frozenset[str]
+
+
+def scan_namespace(
+    namespace: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> NamespaceScan:
+    """Read ``namespace`` (and the environment) once; see :func:`secret_values`."""
+    found: set[str] = set()
+    items = [item for item in list((namespace or {}).items()) if not item[0].startswith("_")]
+    secret_names = frozenset(filter(is_secret_name, [name for name, _ in items]))
+    if secret_names:
+        for name, value in items:
+            if name in secret_names:
+                _take(value, found)
+    for value in [v for _, v in items if isinstance(v, dict) and len(v) <= 200]:
+        for key, item in list(value.items()):
+            if isinstance(key, str) and is_secret_name(key):
+                _take(item, found)
+    if environ is None and isinstance(raw := getattr(os.environ, "_data", None), dict):
+        # POSIX keeps the environment as bytes: decoding every entry on each call cost more
+        # than the rest of the scan; only secret-named ones are decoded.
+        for raw_name, raw_value in list(raw.items()):
+            if _is_secret_env_name(raw_name):
+                _take(raw_value, found)
+    else:
+        env = os.environ if environ is None else environ
+        for name, value in list(env.items()):
+            if _is_secret_env_name(name):
+                _take(value, found)
+    return NamespaceScan(items, secret_names, frozenset(found))
+
+
 def secret_values(
     namespace: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> frozenset[str]:
     """Exact values to redact: string values of secret-named variables in ``namespace`` (and in
     dicts they hold, one level deep) and of secret-named environment variables (``os.environ``
     when ``environ`` is None). Values shorter than 6 characters are left out."""
-    found: set[str] = set()
+    return scan_namespace(namespace, environ).secrets
 
-    def take(value: Any) -> None:
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if isinstance(value, str) and len(value.strip()) >= _MIN_VALUE_LEN:
-            found.add(value.strip())
 
-    for name, value in list((namespace or {}).items()):
-        if name.startswith("_"):
-            continue
-        if is_secret_name(name):
-            take(value)
-        if isinstance(value, dict) and len(value) <= 200:
-            for key, item in list(value.items()):
-                if isinstance(key, str) and is_secret_name(key):
-                    take(item)
-    if environ is None and isinstance(raw := getattr(os.environ, "_data", None), dict):
-        # POSIX keeps the environment as bytes: decoding every entry on each call cost more
-        # than the rest of the scan; only secret-named ones are decoded.
-        for raw_name, raw_value in list(raw.items()):
-            if _is_secret_env_name(raw_name):
-                take(raw_value)
-    else:
-        env = os.environ if environ is None else environ
-        for name, value in list(env.items()):
-            if _is_secret_env_name(name):
-                take(value)
-    return frozenset(found)
+def _take(value: Any, found: set[str]) -> None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str) and len(value.strip()) >= _MIN_VALUE_LEN:
+        found.add(value.strip())
 
 
 @functools.lru_cache(maxsize=4096)

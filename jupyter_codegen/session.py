@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from .frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from .functions import FunctionRegistry
 from .history import History
 from .pins import PinStore
+from .redact import NamespaceScan
 
 _ATTR = "_jupyter_codegen_session"
 
@@ -26,6 +27,27 @@ _ATTR = "_jupyter_codegen_session"
 class ModelChoice:
     model: str
     why: str
+
+
+class UserNames(Container[str]):
+    """The names the user defined: not ``_private``, not IPython's own. Answered from the live
+    namespace, name by name: the policy only asks ``name in``, and a set of a big namespace's
+    names cost a pass over it every prompt cell."""
+
+    def __init__(self, namespace: Mapping[str, Any], hidden: Container[str]) -> None:
+        self._namespace = namespace
+        self._hidden = hidden
+
+    def __contains__(self, name: object) -> bool:
+        return (
+            isinstance(name, str)
+            and name in self._namespace
+            and not name.startswith("_")
+            and name not in self._hidden
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in list(self._namespace) if n in self)
 
 
 class CodegenSession:
@@ -100,9 +122,9 @@ class CodegenSession:
 
     # --- context --------------------------------------------------------------------------
 
-    def context(self, prompt: str = "", known: frozenset[str] | None = None) -> KernelContext:
-        """The kernel context for ``prompt``; ``known``: the secret values to mask, when the
-        caller already has them (``secret_values(user_ns)``)."""
+    def context(self, prompt: str = "", scan: NamespaceScan | None = None) -> KernelContext:
+        """The kernel context for ``prompt``; ``scan``: the namespace as the caller just read
+        it (``scan_namespace(user_ns)``), when it has."""
         return build_context(
             self.shell.user_ns,
             hidden=self.shell.user_ns_hidden,
@@ -110,13 +132,13 @@ class CodegenSession:
             functions=self.functions.describe_for_prompt(),
             budget=self.config.context_chars,
             sample_rows=self.config.sample_rows,
-            known=known,
             cache=self.descriptions,
+            scan=scan,
         )
 
-    def user_names(self) -> set[str]:
-        hidden = self.shell.user_ns_hidden
-        return {n for n in self.shell.user_ns if not n.startswith("_") and n not in hidden}
+    def user_names(self) -> UserNames:
+        """The user's variable names, read live (``set(...)`` for a snapshot)."""
+        return UserNames(self.shell.user_ns, self.shell.user_ns_hidden)
 
     def running_cell_id(self) -> str | None:
         """The id of the cell being executed, from the request (JupyterLab) or a runner hint.

@@ -56,6 +56,7 @@ from .functions import (
     short_repr,
 )
 from .prompting import render
+from .redact import NamespaceScan
 from .schema import ArgumentError
 
 #: Rounds of native calls per model request before the model must answer.
@@ -111,11 +112,11 @@ def with_tools(request: ModelRequest, registry: FunctionRegistry, how: str) -> M
     return replace(request, tools=registry.tool_specs(), system=system)
 
 
-def context_text(session: Any, prompt: str, how: str, known: frozenset[str] | None = None) -> str:
+def context_text(session: Any, prompt: str, how: str, scan: NamespaceScan | None = None) -> str:
     """The kernel context for a prompt; with ``--tools native`` the functions are declared as
-    tools only, so the prompt does not also describe them as callables. ``known``: the secret
-    values already scanned this cell."""
-    context = session.context(prompt, known)
+    tools only, so the prompt does not also describe them as callables. ``scan``: the
+    namespace as read at the start of this cell, when it is unchanged since."""
+    context = session.context(prompt, scan)
     if how == "native":
         context.functions = []
     return str(context.render())

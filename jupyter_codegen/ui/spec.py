@@ -176,6 +176,7 @@ def check_spec(
     for message in messages:
         if "deleteSurface" in message:
             raise SpecError("deleteSurface is not supported here: describe one surface.")
+        _check_shape(message)
         for component in (message.get("updateComponents") or {}).get("components") or []:
             if isinstance(component, dict) and isinstance(component.get("children"), dict):
                 raise SpecError(
@@ -188,7 +189,7 @@ def check_spec(
     try:
         validate_payload([catalog_for(functions)], _without_id_lookalikes(messages))
     except A2uiError as exc:
-        text = _one_line(exc).replace(_MARK, "")
+        text = _clip(_one_line(exc).replace(_MARK, ""), 220)  # the SDK lists every problem
         raise SpecError(f"The UI spec is not valid A2UI v0.9: {text}") from None
     surface_id = str(next(iter(surfaces))) if surfaces else DEFAULT_SURFACE
     components: dict[str, dict[str, Any]] = {}
@@ -203,6 +204,18 @@ def check_spec(
     spec = UISpec(tuple(messages), surface_id, components, data)
     _check_semantics(spec, namespace, functions)
     return spec
+
+
+def _check_shape(message: dict[str, Any]) -> None:
+    """The message bodies the checks below read are objects, and a component list is a list
+    (a model may send ``{"updateComponents": 1}``); the SDK checks everything else."""
+    for kind in ("createSurface", "updateComponents", "updateDataModel"):
+        if kind in message and not isinstance(message[kind], dict):
+            found = type(message[kind]).__name__
+            raise SpecError(f"The UI spec's {kind} must be an object, not {found}.")
+    components = message.get("updateComponents", {}).get("components", [])
+    if not isinstance(components, list):
+        raise SpecError("The UI spec's updateComponents.components must be a list of components.")
 
 
 #: Components whose child slots the catalog declares (ComponentId / ChildList references).
