@@ -585,8 +585,25 @@ def _arg(call: ast.Call, index: int, *names: str) -> ast.AST | None:
     return None
 
 
+#: Line starts that IPython's input transformers rewrite (prompts pasted in, escapes).
+_TRANSFORMED_LINE = re.compile(r"(?m)^[ \t]*(>>>|\.\.\.|In \[|[,;/])")
+
+
+def _plain_python(code: str) -> bool:
+    """True when IPython's transformers cannot change ``code``: no ``%``, ``!`` or ``?`` at all,
+    no line that starts like a pasted prompt or an escape, no leading indentation. Any doubt
+    goes through the transformers (~0.1 ms a check)."""
+    return (
+        not code[:1].isspace()
+        and not any(c in code for c in "%!?")
+        and _TRANSFORMED_LINE.search(code) is None
+    )
+
+
 def _transform(code: str) -> str:
     """The code IPython will run: ``!cmd`` and ``%magic`` become ``get_ipython()`` calls."""
+    if _plain_python(code):
+        return code
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
