@@ -25,6 +25,8 @@ from collections.abc import Callable, Container, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .context import SAMPLE_COLUMNS
+
 _IMMUTABLE = (int, float, complex, bool, type(None), bytes)
 _MAX_STRONG_STR = 10_000  # longer strings are described afresh rather than kept alive
 _MAX_STRONG_ITEMS = 1_000  # likewise longer lists, tuples and dicts (no weak references)
@@ -51,8 +53,14 @@ def _array_head(values: Any) -> Hashable:
 
 
 def _pandas_stamp(value: Any, is_frame: bool) -> Hashable:
+    # Every block's identity and dtype (the dtypes shown), the first rows' bytes only of the
+    # blocks holding the sample's columns: a frame built column by column has a block a column,
+    # and reading 500 heads cost more than describing the frame afresh.
+    manager = value._mgr
+    sampled = set(manager.blknos[:SAMPLE_COLUMNS].tolist()) if is_frame else {0}
     blocks = tuple(
-        (id(block.values), block.dtype, _array_head(block.values)) for block in value._mgr.blocks
+        (id(block.values), block.dtype, _array_head(block.values) if i in sampled else None)
+        for i, block in enumerate(manager.blocks)
     )
     # A frame's columns or a Series' name (never ``getattr`` on pandas objects: a miss falls
     # back to a column lookup).

@@ -196,12 +196,24 @@ def _apply(op: str, ns: dict, step: int) -> None:
         ns["config"][f"k{step % 8}"] = step
 
 
+def _frame(wide: bool) -> pd.DataFrame:
+    """A narrow frame (one block), or a wide one built column by column: a block per column,
+    more columns than the sample shows (the cache reads the heads of the sampled blocks only)."""
+    rng = np.random.default_rng(0)
+    if not wide:
+        return pd.DataFrame(rng.standard_normal((8, 3)), columns=["a", "b", "c"])
+    frame = pd.DataFrame({f"w{j}": rng.standard_normal(8) for j in range(16)}, copy=False)
+    assert len(frame._mgr.blocks) == 16
+    return frame
+
+
+@pytest.mark.parametrize("wide", [False, True])
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_OPS, min_size=1, max_size=12))
-def test_any_sequence_of_changes_matches_a_fresh_description(ops):
+def test_any_sequence_of_changes_matches_a_fresh_description(wide, ops):
     rng = np.random.default_rng(0)
     ns = {
-        "frame": pd.DataFrame(rng.standard_normal((8, 3)), columns=["a", "b", "c"]),
+        "frame": _frame(wide),
         "series": pd.Series(rng.standard_normal(6)),
         "array": np.arange(6),
         "items": [1, 2],
