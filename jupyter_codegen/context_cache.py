@@ -43,8 +43,14 @@ class _Entry:
 
 def _array_head(values: Any) -> Hashable:
     """The first rows of one pandas block or numpy array, as something comparable."""
-    head = values[..., :_HEAD] if getattr(values, "ndim", 1) == 2 else values[:_HEAD]
     np = sys.modules["numpy"]
+    inner = getattr(values, "_ndarray", None)
+    if isinstance(inner, np.ndarray) and not isinstance(values, np.ndarray):
+        values = inner  # pandas' numpy-backed arrays (str, datetime): no slice through pandas
+        if values.dtype == object:  # as below for extension arrays: compare the values
+            head = values[..., :_HEAD] if values.ndim == 2 else values[:_HEAD]
+            return tuple(head.ravel().tolist())
+    head = values[..., :_HEAD] if getattr(values, "ndim", 1) == 2 else values[:_HEAD]
     if not isinstance(head, np.ndarray):
         head = np.asarray(head)  # extension arrays: a 3-row copy
     if head.dtype == object and not isinstance(values, np.ndarray):

@@ -65,6 +65,7 @@ def test_unchanged_namespace_is_served_from_the_cache():
     [
         (lambda ns: ns["sales"].loc.__setitem__((0, "revenue"), 99.5), "99.5"),
         (lambda ns: ns["sales"].loc.__setitem__((1, "region"), "West"), "West"),
+        (lambda ns: ns["sales"].loc.__setitem__((2, "month"), pd.Timestamp("2030-05-01")), "2030"),
         (lambda ns: ns["sales"].__setitem__("cost", 1.0), "cost (float64)"),
         (lambda ns: ns["sales"].rename(columns={"region": "area"}, inplace=True), "area"),
         (lambda ns: ns["sales"].set_index("month", inplace=True), "index: DatetimeIndex"),
