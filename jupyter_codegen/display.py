@@ -88,11 +88,27 @@ class StatusLine:
         self.started = time.monotonic()
         self._last = 0.0
         self._handle: Any = None
+        self._header: CodeHeader | None = None
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def attach(self, header: CodeHeader) -> None:
+        """Show this line at the foot of ``header``'s display, not in a display of its own:
+        one block with the code and its outcome (a pinned prompt cell's outputs were two
+        displays and three kernel messages; now one display and two). Only before the line
+        is on screen."""
+        if self.live and self._handle is None:
+            self._header = header
+
+    @property
+    def attached(self) -> bool:
+        return self._header is not None
+
     def _show(self, text: str) -> None:
+        if self._header is not None and self._header.set_status(text):
+            return
+        self._header = None  # the header is not on screen: the line shows on its own
         self._handle = _display({"text/plain": text}, _role("status"), self._handle)
 
     def update(self, text: str, force: bool = False) -> None:
@@ -126,6 +142,7 @@ class CodeHeader:
         self.quiet = quiet
         self._handle: Any = None
         self._shown: CodeRecord | None = None
+        self._status = ""  # a status line shown at the foot (see StatusLine.attach)
 
     def bundle(self, record: CodeRecord) -> dict[str, Any]:
         data = {"code": record.code, **record.meta.to_json()}
@@ -137,6 +154,9 @@ class CodeHeader:
             f"{fence}python\n{record.code.rstrip()}\n{fence}\n\n</details>"
         )
         plain = f"{record.title}\n" + "\n".join("    " + line for line in record.code.splitlines())
+        if self._status:
+            markdown += f"\n\n<span>{_markdown_safe(self._status)}</span>"
+            plain += f"\n{self._status}"
         return {MIME_TYPE: data, "text/markdown": markdown, "text/plain": plain}
 
     def show(self, record: CodeRecord) -> None:
@@ -144,3 +164,21 @@ class CodeHeader:
             return
         self._shown = record
         self._handle = _display(self.bundle(record), _role("header"), self._handle)
+
+    def set_status(self, text: str) -> bool:
+        """Put ``text`` at the foot of the header; False when the header is not on screen."""
+        if self._shown is None or self.quiet:
+            return False
+        if text != self._status:
+            self._status = text
+            self._handle = _display(self.bundle(self._shown), _role("header"), self._handle)
+        return True
+
+
+#: Characters Markdown or HTML would read as markup, as numeric character references.
+_MARKUP = str.maketrans({char: f"&#{ord(char)};" for char in "&<>\"'\\`*_[]#|~"})
+
+
+def _markdown_safe(text: str) -> str:
+    """``text`` as literal characters in Markdown (an error line may hold ``*`` or ``_``)."""
+    return text.translate(_MARKUP)

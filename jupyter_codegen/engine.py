@@ -261,6 +261,7 @@ def run_prompt(
         pinned = pin.code
     if pinned is not None:
         code, source = pinned, "pinned"
+        status.attach(header)  # one block: the code, and under it how its run ended
     else:
         context = tool_calls.context_text(session, job.prompt, tools, scan)
         request = build_request(context, job, config.max_output_tokens)
@@ -386,7 +387,9 @@ def run_prompt(
                     record("not run", code)
                     status.done(f"✓ {model} · {source} · not run (--no-run)")
                     return Outcome(code, model, source, attempts, placed=False)
-                status.update(f"▶ {model} · running {source} code", force=True)
+                if not (source == "pinned" and status.attached):
+                    # (Pinned code starts at once, under a header that says "pinned code".)
+                    status.update(f"▶ {model} · running {source} code", force=True)
                 # The cell-start scan holds until code ran (a failed run may have set secrets).
                 fresh_scan = known if attempts == 1 and not resumed else None
                 with session.functions.calls_from_generated_code(shell.user_ns, calls):

@@ -77,6 +77,13 @@ def test_rerun_of_saved_notebook_is_pinned_and_exactly_once(server, tmp_path):
     assert len(nb.cells) == 4  # no duplicate generated cell
     assert "counter 1" in outputs_text(nb.cells[2])
     assert "1" in outputs_text(nb.cells[3])  # ran once, not twice
+    # The pinned prompt cell shows one block: its code, and at its foot how the run ended.
+    (own,) = nb.cells[1].outputs
+    assert own["metadata"][METADATA_KEY]["role"] == "header"
+    plain, markdown = own["data"]["text/plain"], own["data"]["text/markdown"]
+    assert plain.startswith("%%gemini · gemini-3.8-flash · pinned code")
+    assert plain.splitlines()[-1].startswith("✓ gemini-3.8-flash · pinned")
+    assert markdown.endswith("</span>") and "✓ gemini-3.8-flash · pinned" in markdown
 
 
 def test_edited_generated_cell_is_kept_and_pinned(server, tmp_path):
