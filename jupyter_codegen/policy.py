@@ -587,15 +587,18 @@ def _arg(call: ast.Call, index: int, *names: str) -> ast.AST | None:
 
 #: Line starts that IPython's input transformers rewrite (prompts pasted in, escapes).
 _TRANSFORMED_LINE = re.compile(r"(?m)^[ \t]*(>>>|\.\.\.|In \[|[,;/])")
+#: Line breaks other than "\n": IPython splits lines on them too, the pattern above does not.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _plain_python(code: str) -> bool:
     """True when IPython's transformers cannot change ``code``: no ``%``, ``!`` or ``?`` at all,
-    no line that starts like a pasted prompt or an escape, no leading indentation. Any doubt
-    goes through the transformers (~0.1 ms a check)."""
+    no line that starts like a pasted prompt or an escape, no leading indentation, only "\n"
+    line breaks. Any doubt goes through the transformers (~0.1 ms a check)."""
     return (
         not code[:1].isspace()
         and not any(c in code for c in "%!?")
+        and _OTHER_BREAKS.search(code) is None
         and _TRANSFORMED_LINE.search(code) is None
     )
 

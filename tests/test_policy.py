@@ -301,6 +301,7 @@ _SNIPPETS = [
     "In [1]: q", "   ...: r", ",f a", ";f a", "/f a", "a = (1\n / 2)", "s = '%d' % 3",
     "if a != b:\n    pass", "def f():\n    return 1", "# why?", "x = !ls", "t = %who",
     "%%bash\nls", "\tz = 1", '"""doc\n>>> x\n"""', "x = y \\\n  + 1", "await h()", "",
+    "...", "a = 1\r...", "b = 2\r>>> c = 3", "d = 4\x0c/f e",
 ]  # fmt: skip
 
 
