@@ -63,7 +63,11 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
     if (match := _NAME_ERROR.search(first)) is not None:
-        candidates = [n for n in namespace if not n.startswith("_") and not is_secret_name(n)]
+        candidates = [
+            n
+            for n in namespace
+            if isinstance(n, str) and not n.startswith("_") and not is_secret_name(n)
+        ]
         close = difflib.get_close_matches(match.group(1), candidates, n=3)
         if close:
             hints.append(f"Defined names close to `{match.group(1)}`: {', '.join(close)}")

@@ -354,8 +354,8 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
 # --- rollback -----------------------------------------------------------------------------
 
 
-def _is_user_name(name: str, hidden: Any) -> bool:
-    return not name.startswith("_") and name not in hidden
+def _is_user_name(name: object, hidden: Any) -> bool:
+    return isinstance(name, str) and not name.startswith("_") and name not in hidden
 
 
 def _rollback(shell: Any, before: dict[str, Any]) -> tuple[str, ...]:

@@ -1327,7 +1327,7 @@ def namespace_aliases(namespace: Mapping[str, Any]) -> dict[str, str]:
     ``__main__.NAME`` (not registered, so ``strict`` refuses to call them)."""
     out: dict[str, str] = {}
     for name, value in list(namespace.items()):
-        if not isinstance(value, _ALIAS_TYPES) or name.startswith("_"):
+        if not isinstance(value, _ALIAS_TYPES) or not isinstance(name, str) or name[:1] == "_":
             continue
         try:
             if isinstance(value, types.ModuleType):

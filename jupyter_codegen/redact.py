@@ -189,7 +189,12 @@ def scan_namespace(
 ) -> NamespaceScan:
     """Read ``namespace`` (and the environment) once; see :func:`secret_values`."""
     found: set[str] = set()
-    items = [item for item in list((namespace or {}).items()) if not item[0].startswith("_")]
+    # (``globals()[1] = 2`` puts a name that is not a string in the namespace: no variable.)
+    items = [
+        item
+        for item in list((namespace or {}).items())
+        if isinstance(item[0], str) and not item[0].startswith("_")
+    ]
     secret_names = frozenset(filter(is_secret_name, [name for name, _ in items]))
     if secret_names:
         for name, value in items:

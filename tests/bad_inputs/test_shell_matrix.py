@@ -357,3 +357,13 @@ def test_planted_instruction_is_marked_and_its_action_blocked(
     assert "reads like an instruction" in sent
     assert (tmp_path / "data").exists()
     assert_state(shell)
+
+
+def test_names_that_are_not_strings_in_the_namespace_break_nothing(shell: Any) -> None:
+    """``globals()[1] = ...`` puts keys that are no variable names in the namespace: the scan,
+    the context, the check, a failed run's rollback and the error hints all pass them by."""
+    shell.run_cell("globals()[1] = 'one'\nglobals()[('t',)] = __import__('os')")
+    backend(shell).push(fence("new_name = 1\nprint(revenu)"), fence("print('ok', len(sales))"))
+    gemini(shell, "count the rows of `sales`")
+    assert shell.user_ns[1] == "one" and "new_name" not in shell.user_ns  # rolled back
+    assert_state(shell)
