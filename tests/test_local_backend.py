@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -198,10 +201,10 @@ def test_llama_cpp_prints_nothing_to_the_process_fds(capfd: pytest.CaptureFixtur
 
 
 @pytest.fixture(scope="module")
-def backend() -> Iterator[LocalBackend]:
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
     """One loaded model for the module (as the session keeps one per kernel)."""
     _require_model()
-    backend = LocalBackend()
+    backend = LocalBackend(prefix_dir=tmp_path_factory.mktemp("prefix"))
     backend.load()
     yield backend
 
@@ -289,3 +292,89 @@ def test_request_longer_than_the_window_is_one_clear_error(backend: LocalBackend
         collect(sharing.stream(huge))
     # The shared model still answers afterwards.
     assert collect(backend.stream(code_request("Print prices.", PRICES, max_output_tokens=8))).text
+
+
+def _last_logits(backend: LocalBackend, request: ModelRequest) -> Any:
+    """The model's logits after reading ``request``'s whole prompt (one token generated)."""
+    import numpy as np
+
+    collect(backend.stream(dataclasses.replace(request, max_output_tokens=1)))
+    llm = backend.load()
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+
+@pytest.mark.local_model
+def test_a_new_kernel_reads_back_the_evaluated_prompt_prefix(tmp_path) -> None:
+    _require_model()
+    import llama_cpp
+
+    first = LocalBackend(prefix_dir=tmp_path)  # the first kernel: evaluates the prefix itself
+    first.load()
+    assert first.prefix_restored == 0
+    (kept,) = tmp_path.glob("*.kv")
+    written = kept.stat().st_mtime_ns
+
+    second = LocalBackend(prefix_dir=tmp_path)  # the next kernel
+    llm = second.load()
+    assert second.prefix_restored >= 512  # the system prompt and examples, in whole batches
+    evaluated: list[int] = []
+    real_eval = llm.eval
+
+    def counting_eval(tokens: Any) -> None:
+        evaluated.append(len(tokens))
+        real_eval(tokens)
+
+    llm.eval = counting_eval
+    request = code_request("Sort the prices.", PRICES)
+    logits = _last_logits(second, request)
+    # The prompt was evaluated from the end of the restored prefix on.
+    assert evaluated[0] == llm.n_tokens - second.prefix_restored
+    assert kept.stat().st_mtime_ns == written  # still right: not written again
+
+    # Exactly the numbers of a model that evaluates the prompt whole: a prefix cut anywhere but
+    # at a batch boundary changed them (and 4 of the 6 answers of benchmarks/local_quality.py).
+    plain = LocalBackend(
+        llama=llama_cpp.Llama(
+            model_path=str(first.model_path()),
+            n_ctx=first.n_ctx,
+            n_threads=first.n_threads,
+            n_threads_batch=first.n_threads,
+            seed=first.seed,
+            verbose=False,
+        )
+    )
+    assert (_last_logits(plain, request) == logits).all()
+
+
+def test_a_prefix_file_that_is_not_intact_is_not_used(tmp_path) -> None:
+    from jupyter_codegen.backends import prefix_cache
+
+    good = tmp_path / "good.kv"
+    ids, state = json.dumps([1, 2, 3]).encode(), b"\x00state\xff"
+    header = {
+        "ids": len(ids),
+        "state": len(state),
+        "sha256": hashlib.sha256(ids + state).hexdigest(),
+    }
+    good.write_bytes(prefix_cache._MAGIC + json.dumps(header).encode() + b"\n" + ids + state)
+    assert prefix_cache.read(good) == ([1, 2, 3], state)
+    whole = good.read_bytes()
+    damaged = {
+        "missing": None,
+        "not ours": b"GGUF" + whole[4:],
+        "truncated": whole[:-3],
+        "a flipped byte": whole[:-1] + b"\x00",
+        "bad header": prefix_cache._MAGIC + b"{not json\n" + ids + state,
+        "ids not ints": prefix_cache._MAGIC
+        + json.dumps(
+            {**header, "ids": 5, "sha256": hashlib.sha256(b'["a"]' + state).hexdigest()}
+        ).encode()
+        + b"\n"
+        + b'["a"]'
+        + state,
+    }
+    for why, blob in damaged.items():
+        path = tmp_path / f"{why}.kv"
+        if blob is not None:
+            path.write_bytes(blob)
+        assert prefix_cache.read(path) is None, why

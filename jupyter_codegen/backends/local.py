@@ -35,6 +35,7 @@ from typing import Any
 
 from .. import local_weights
 from ..errors import BackendError
+from . import prefix_cache
 from .base import (
     BackendEvent,
     CodeResultPart,
@@ -269,7 +270,8 @@ class LocalBackend:
     :data:`jupyter_codegen.local_weights.KNOWN_MODELS`) or ``"local:/path/to/model.gguf"``.
     Construction is cheap; the model is assembled (first use only) and loaded on the first
     :meth:`stream`, then reused. ``llama`` passes an already loaded ``llama_cpp.Llama`` instead
-    (benchmarks and tests share one model that way).
+    (benchmarks and tests share one model that way). The evaluated prompt prefix is kept in
+    ``prefix_dir`` (default: ``prefix/`` in the models' cache directory) for the next kernel.
     """
 
     kind = "local"
@@ -283,6 +285,7 @@ class LocalBackend:
         seed: int = DEFAULT_SEED,
         cache_dir: Path | str | None = None,
         llama: Any = None,
+        prefix_dir: Path | str | None = None,
     ) -> None:
         self.model = model
         # Validates the name now (a typo is reported at once), touches no file.
@@ -298,6 +301,10 @@ class LocalBackend:
         self._owner: tuple[int, int] | None = None  # (thread id, generation number)
         self._generation = 0
         self._active: Any = None
+        # Where the evaluated system prompt and examples are kept between kernels (prefix_cache).
+        self._prefix_dir = prefix_dir
+        #: Tokens of the prompt prefix read back from an earlier kernel's file (0: none).
+        self.prefix_restored = 0
 
     # -- loading
 
@@ -327,7 +334,35 @@ class LocalBackend:
                     )
                 except (ValueError, RuntimeError) as err:
                     raise BackendError(f"llama.cpp could not load {path}: {err}") from None
+                self._restore_prefix(path)
         return self._llama
+
+    def _restore_prefix(self, model_path: Path) -> None:
+        """Put the code requests' shared prompt prefix in the KV cache: read back from the file
+        an earlier kernel wrote, or evaluated now (what the first request would have done)
+        and written for the next kernel. A cache: any problem only means it is evaluated."""
+        llm = self._llama
+        directory = Path(
+            self._prefix_dir or Path(self.cache_dir or local_weights.default_cache_dir()) / "prefix"
+        )
+        stub = ModelRequest(mode="code", system="", turns=(Turn.user(""),), max_output_tokens=1)
+        try:
+            tokens = prefix_cache.prefix_tokens(llm, build_messages(stub))
+            # Whole batches only: llama.cpp evaluates a prompt n_batch tokens at a time, and a
+            # prefix cut elsewhere changed the numbers enough to change the small model's
+            # answers (4 of 6 prompts of benchmarks/local_quality.py). Cut at a batch boundary,
+            # every later batch is the one a fresh evaluation runs: the same answers.
+            tokens = tokens[: len(tokens) // llm.n_batch * llm.n_batch]
+            if len(tokens) < prefix_cache.MIN_PREFIX_TOKENS:
+                return
+            path = prefix_cache.prefix_path(directory, model_path, self.n_ctx)
+            if prefix_cache.restore(llm, path, tokens):
+                self.prefix_restored = len(tokens)
+                return
+            llm.eval(tokens)
+            prefix_cache.save(llm, path)
+        except Exception as err:  # llama-cpp-python internals may move; the disk may be full
+            _log.debug("embedded model: prompt prefix not kept (%s)", err)
 
     # -- generation
 
