@@ -354,7 +354,9 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
 # --- rollback -----------------------------------------------------------------------------
 
 
-def _is_user_name(name: object, hidden: Any) -> bool:
+def is_user_name(name: object, hidden: Any) -> bool:
+    """Whether ``name`` is one of the user's variables: a string, not ``_private``, not one of
+    IPython's own (``hidden``)."""
     return isinstance(name, str) and not name.startswith("_") and name not in hidden
 
 
@@ -365,12 +367,12 @@ def _rollback(shell: Any, before: dict[str, Any]) -> tuple[str, ...]:
     hidden = getattr(shell, "user_ns_hidden", {})
     changed: list[str] = []
     for name, value in before.items():
-        if not _is_user_name(name, hidden):
+        if not is_user_name(name, hidden):
             continue
         if name not in namespace or namespace[name] is not value:
             namespace[name] = value
             changed.append(name)
-    for name in [n for n in namespace if n not in before and _is_user_name(n, hidden)]:
+    for name in [n for n in namespace if n not in before and is_user_name(n, hidden)]:
         del namespace[name]
     return tuple(changed)
 

@@ -14,6 +14,7 @@ from .config import DEFAULT_GEMINI_MODEL, Codegen
 from .context import KernelContext, build_context
 from .context_cache import DescriptionCache
 from .errors import BackendError, UsageError
+from .executor import is_user_name
 from .frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from .functions import FunctionRegistry
 from .history import History
@@ -39,12 +40,7 @@ class UserNames(Container[str]):
         self._hidden = hidden
 
     def __contains__(self, name: object) -> bool:
-        return (
-            isinstance(name, str)
-            and name in self._namespace
-            and not name.startswith("_")
-            and name not in self._hidden
-        )
+        return is_user_name(name, self._hidden) and name in self._namespace
 
     def __iter__(self) -> Iterator[str]:
         return (n for n in list(self._namespace) if n in self)
