@@ -29,6 +29,7 @@ lint: install-test
 	$(BIN)/ruff check jupyter_codegen tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check jupyter_codegen tests $(wildcard benchmarks)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd labextension && PATH=$(CURDIR)/$(BIN):$$PATH jlpm lint:check
 
 test: lint

@@ -50,8 +50,8 @@ sys.path.insert(0, str(HERE))
 
 import report  # noqa: E402
 
-from jupyter_codegen.context import build_context  # noqa: E402
-from jupyter_codegen.context_cache import DescriptionCache  # noqa: E402
+from jupyter_codegen.kernel.context import build_context  # noqa: E402
+from jupyter_codegen.kernel.context_cache import DescriptionCache  # noqa: E402
 
 BUDGET = 6000
 #: t(1e8 rows) / t(1e3 rows) at or under this is "flat".

@@ -32,8 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import llama_cpp
 
-from jupyter_codegen.backends.base import FinishEvent, ModelRequest, TextDelta, Turn, UsageEvent
-from jupyter_codegen.backends.local import LocalBackend, build_messages
+from jupyter_codegen.model.backends.base import (
+    FinishEvent,
+    ModelRequest,
+    TextDelta,
+    Turn,
+    UsageEvent,
+)
+from jupyter_codegen.model.backends.local import LocalBackend, build_messages
+from jupyter_codegen.model.compact import compact
 
 GOAL = 0.9
 
@@ -106,7 +113,7 @@ def run_ours(backend: LocalBackend, req: ModelRequest, cache: str) -> Run:
     start = time.perf_counter()
     first = 0.0
     usage = UsageEvent()
-    for event in backend.stream(req):
+    for event in backend.stream(compact(req)):
         if isinstance(event, TextDelta) and not first:
             first = time.perf_counter() - start
         elif isinstance(event, UsageEvent):
@@ -164,7 +171,7 @@ def wrapper_overhead(chunks: list[dict[str, Any]], req: ModelRequest, repeats: i
     tokens = sum(1 for c in chunks if c["choices"][0]["delta"].get("content"))
     start = time.perf_counter()
     for _ in range(repeats):
-        for _event in backend.stream(req):
+        for _event in backend.stream(compact(req)):
             pass
     return (time.perf_counter() - start) / (repeats * max(1, tokens))
 

@@ -72,9 +72,10 @@ targets = {"North": 45000.0, "South": 42000.0, "East": 48000.0, "West": 40000.0}
 PROBE = """\
 def _jcg_install_probe():
     import time
-    from jupyter_codegen import engine, tool_calls
-    from jupyter_codegen.backends import local
-    from jupyter_codegen.backends.base import TextDelta
+    from jupyter_codegen.core import code_loop
+    from jupyter_codegen.core import tool_calls
+    from jupyter_codegen.model.backends import local
+    from jupyter_codegen.model.backends.base import TextDelta
 
     timings = {}
 
@@ -98,14 +99,14 @@ def _jcg_install_probe():
             add("context", time.perf_counter() - t0)
     tool_calls.context_text = context_text
 
-    real_run = engine.run_code
+    real_run = code_loop.run_code
     def run_code(*args, **kwargs):
         t0 = time.perf_counter()
         try:
             return real_run(*args, **kwargs)
         finally:
             add("execution", time.perf_counter() - t0)
-    engine.run_code = run_code
+    code_loop.run_code = run_code
 
     real_load = local.LocalBackend.load
     def load(self):
@@ -147,7 +148,8 @@ _jcg_timings = _jcg_install_probe()
 #: most recent first), to measure what the definition order buys in the same run.
 RECENT_FIRST = """
 def _jcg_recent_first():
-    from jupyter_codegen import context as c, session as s
+    from jupyter_codegen import session as s
+    from jupyter_codegen.kernel import context as c
 
     real = s.CodegenSession.context
 
@@ -175,7 +177,7 @@ WARM = (
 
 def model_available() -> str | None:
     """None when the embedded model can run here, else why not."""
-    from jupyter_codegen.backends import local
+    from jupyter_codegen.model.backends import local
 
     if not local.runtime_installed():
         return "llama-cpp-python is not installed"
@@ -377,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_prompts = WARM[: args.warm or (1 if args.quick else len(WARM))]
     cell_timeout = args.cell_timeout or (100 if args.quick else 180)
 
-    from jupyter_codegen import local_weights
+    from jupyter_codegen.model import local_weights
 
     real_models = local_weights.default_cache_dir()
 

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = tempfile.mkdtemp(prefix="jcg-quality-")
     models = Path(os.environ.get("JUPYTER_CODEGEN_CACHE_DIR", "")) / "models"
-    from jupyter_codegen.pins import cache_root
+    from jupyter_codegen.notebook.pins import cache_root
 
     shared = models if models.parent != Path("") else cache_root() / "models"
     if shared.is_dir():  # reuse assembled weights; pins start empty

@@ -291,7 +291,7 @@ def big_namespace(rows: int) -> dict[str, Any]:
 def make_sides(shell: Any) -> tuple[Side, Side, Callable[[Row], None]]:
     import jcg_fake_provider
 
-    from jupyter_codegen.backends.scripted import ScriptedBackend
+    from jupyter_codegen.model.backends.scripted import ScriptedBackend
     from jupyter_codegen.session import session_for
 
     class TimedScripted(ScriptedBackend):

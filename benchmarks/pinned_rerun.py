@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE))
 import report  # noqa: E402
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer, text  # noqa: E402
 
-from jupyter_codegen.runner import RunReport, run_notebook  # noqa: E402
+from jupyter_codegen.notebook.runner import RunReport, run_notebook  # noqa: E402
 
 TARGET_RATIO = 1.1
 

@@ -54,7 +54,7 @@ from gemini_server import (  # noqa: E402
 )
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-from jupyter_codegen.backends.base import BackendEvent, ModelRequest  # noqa: E402
+from jupyter_codegen.model.backends.base import BackendEvent, ModelRequest  # noqa: E402
 from jupyter_codegen.session import session_for  # noqa: E402
 
 CITIES = [
@@ -230,7 +230,7 @@ class _Counting:
 
 
 def local_row() -> Row | None:
-    from jupyter_codegen.backends import local
+    from jupyter_codegen.model.backends import local
 
     if not local.is_installed():
         return None

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .functions import register, unregister
+from jupyter_codegen.registration import register, unregister
 
 __version__ = "0.1.0"
 __all__ = ["register", "unregister", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(shell: Any) -> None:
-    from .magics import GeminiMagics
-    from .session import session_for
+    from jupyter_codegen.magics import GeminiMagics
+    from jupyter_codegen.session import session_for
 
     session = session_for(shell)
     session.install()
@@ -23,7 +23,7 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    from .session import session_for
+    from jupyter_codegen.session import session_for
 
     session_for(shell).uninstall()
 

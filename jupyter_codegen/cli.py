@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from jupyter_codegen import __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from .runner import run_notebook
+    from jupyter_codegen.notebook.runner import run_notebook
 
     if not args.notebook.is_file():
         print(f"jupyter-codegen: no such notebook: {args.notebook}", file=sys.stderr)

@@ -32,8 +32,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .frontend import METADATA_KEY, FallbackFrontend, LinkedCell, Placement, code_hash
-from .session import CodegenSession, current_session
+from jupyter_codegen.notebook.frontend import (
+    METADATA_KEY,
+    FallbackFrontend,
+    LinkedCell,
+    Placement,
+    code_hash,
+)
+from jupyter_codegen.session import CodegenSession, current_session
 
 #: Version of the message set in docs/protocol.md; both sides check it.
 PROTOCOL_VERSION = 1
@@ -249,8 +255,8 @@ class CommFrontend:
             if resume is not None:
                 resume()  # the engine's checks and repair loop, fixes come back through place()
             else:
-                from .errors import CodeFailedError
-                from .executor import run_code
+                from jupyter_codegen.errors import CodeFailedError
+                from jupyter_codegen.kernel.executor import run_code
 
                 outcome = run_code(self.shell, pending.placement.code)
                 if not outcome.ok:
@@ -281,55 +287,31 @@ class CommFrontend:
     # --- the sidebar ------------------------------------------------------------------------
 
     def chat(self, client: str, chat_id: str, text: str, data: dict[str, Any]) -> None:
-        """A sidebar question, answered by the engine with the same context and templates as
-        a prompt cell, streamed back as ``chat_delta`` messages; the code is not run."""
-        from .backends.base import TextDelta
-        from .display import StatusLine
-        from .engine import stream_reply
-        from .errors import CodegenError
-        from .extract import extract_code
-        from .history import HistoryEntry, now_iso
-        from .prompting import code_request
+        """A sidebar question (:mod:`jupyter_codegen.modes.chat`), streamed back as
+        ``chat_delta`` messages and ended by ``chat_done``; the code is not run."""
+        from jupyter_codegen.modes.chat import answer_chat
 
-        session, config = self.session, self.session.config
-        model, reply_text, code, error = "", "", "", None
-        try:
-            model = session.choose_model(str(data.get("model") or "")).model
-            context = session.context(text).render()
-            request = code_request(context, text, max_output_tokens=config.max_output_tokens)
+        def on_text(delta: str) -> None:
+            self.send(client, {"type": "chat_delta", "id": chat_id, "text": delta})
 
-            def observe(event: Any) -> None:
-                if isinstance(event, TextDelta) and event.text:
-                    self.send(client, {"type": "chat_delta", "id": chat_id, "text": event.text})
-
-            quiet = StatusLine(self.shell, enabled=False)
-            reply = stream_reply(session, request, model, quiet, "chat", observe=observe)
-            reply_text = reply.text
-            with contextlib.suppress(CodegenError):
-                code = extract_code(reply)
-            session.history.add(
-                HistoryEntry(now_iso(), text, model, "chat", "generated", 1, "chat", code or None)
-            )
-        except CodegenError as exc:
-            error = str(exc)
-            session.last_error = error
+        reply = answer_chat(self.session, text, str(data.get("model") or ""), on_text)
         self.send(
             client,
             {
                 "type": "chat_done",
                 "id": chat_id,
-                "text": reply_text,
-                "code": code,
-                "model": model,
-                "error": error,
+                "text": reply.text,
+                "code": reply.code,
+                "model": reply.model,
+                "error": reply.error,
             },
         )
         self.send_info(client)
 
     def send_info(self, client: str) -> None:
         """Backend status, registered functions and history, for the sidebar."""
-        from .errors import CodegenError
-        from .status import describe_status
+        from jupyter_codegen.errors import CodegenError
+        from jupyter_codegen.status import describe_status
 
         session = self.session
         try:

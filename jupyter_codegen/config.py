@@ -9,7 +9,7 @@ from typing import Any
 from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 
-from .errors import UsageError
+from jupyter_codegen.errors import UsageError
 
 #: The default Gemini model lives here and only here.
 DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import CodegenError
+from jupyter_codegen.errors import CodegenError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f'The quickstart needs {needed}: pip install "jupyter-codegen[examples]"')
         return 2
 
-    from .backends import local
-    from .local_weights import DEFAULT_MODEL, ensure_weights
-    from .runner import run_notebook
+    from jupyter_codegen.model.backends import local
+    from jupyter_codegen.model.local_weights import DEFAULT_MODEL, ensure_weights
+    from jupyter_codegen.notebook.runner import run_notebook
 
     if args.model.startswith("local"):
         if not local.runtime_installed():

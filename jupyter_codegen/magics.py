@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -12,32 +11,15 @@ from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .engine import PromptJob
-from .errors import CodegenError, UsageError
-from .session import CodegenSession
+from jupyter_codegen.core.job import PromptJob
+from jupyter_codegen.errors import CodegenError, UsageError
+from jupyter_codegen.session import CodegenSession
 
 _FLAGS = (
     "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, -q/--quiet, -a/--answer, "
     "--max-steps N, --sandbox, --ui [code|spec], --tools code|native|both, "
     "--policy strict|default|off, --timeout S, --confirm"
 )
-#: Where each mode's runner lives; imported on first use so a plain prompt loads nothing extra.
-_MODE_RUNNERS = {
-    "code": ("jupyter_codegen.engine", "run_prompt"),
-    "answer": ("jupyter_codegen.answer", "run_answer"),
-    "ui": ("jupyter_codegen.ui", "run_ui"),
-}
-
-
-def _runner(mode: str) -> Callable[[CodegenSession, PromptJob], Any]:
-    module, name = _MODE_RUNNERS[mode]
-    try:
-        runner: Callable[[CodegenSession, PromptJob], Any] = getattr(
-            importlib.import_module(module), name
-        )
-        return runner
-    except (ImportError, AttributeError):
-        raise UsageError(f"The {mode} mode is not available in this version.") from None
 
 
 @magics_class
@@ -135,8 +117,10 @@ class GeminiMagics(Magics):
             sandbox=args.sandbox,
             ui=None if args.ui in (None, "auto") else args.ui,
         )
+        from jupyter_codegen.modes import run_job
+
         try:
-            _runner(mode)(self.session, job)
+            run_job(self.session, job)
         except KeyboardInterrupt:
             raise CodegenError("Interrupted: nothing more was run.") from None
 
@@ -166,7 +150,7 @@ class GeminiMagics(Magics):
         handler(words[1:])
 
     def _status(self, args: list[str]) -> None:
-        from .status import describe_status
+        from jupyter_codegen.status import describe_status
 
         print(describe_status(self.session))
 
@@ -189,7 +173,7 @@ class GeminiMagics(Magics):
         )
 
     def _fix(self, args: list[str]) -> None:
-        from .fix import fix_last_error
+        from jupyter_codegen.modes.fix import fix_last_error
 
         model = args[1] if len(args) == 2 and args[0] in ("-m", "--model") else ""
         if args and not model:

@@ -9,17 +9,17 @@ from typing import Any
 
 from IPython import get_ipython
 
-from .backends import Backend, backend_kind
-from .config import DEFAULT_GEMINI_MODEL, Codegen
-from .context import KernelContext, build_context
-from .context_cache import DescriptionCache
-from .errors import BackendError, UsageError
-from .executor import is_user_name
-from .frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
-from .functions import FunctionRegistry
-from .history import History
-from .pins import PinStore
-from .redact import NamespaceScan
+from jupyter_codegen.config import DEFAULT_GEMINI_MODEL, Codegen
+from jupyter_codegen.errors import BackendError, UsageError
+from jupyter_codegen.functions.registry import FunctionRegistry
+from jupyter_codegen.kernel.context import KernelContext, build_context
+from jupyter_codegen.kernel.context_cache import DescriptionCache
+from jupyter_codegen.kernel.executor import is_user_name
+from jupyter_codegen.kernel.redact import NamespaceScan
+from jupyter_codegen.model.backends import Backend, backend_kind
+from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
+from jupyter_codegen.notebook.history import History
+from jupyter_codegen.notebook.pins import PinStore
 
 _ATTR = "_jupyter_codegen_session"
 
@@ -77,7 +77,7 @@ class CodegenSession:
         configured = self.config.effective_model()
         if configured:
             return ModelChoice(configured, "configured (%gemini config / traitlets / env)")
-        from .backends import gemini, local
+        from jupyter_codegen.model.backends import gemini, local
 
         if gemini.has_credentials():
             return ModelChoice(DEFAULT_GEMINI_MODEL, "a Gemini API key is set")
@@ -98,13 +98,13 @@ class CodegenSession:
         kind = backend_kind(model)
         backend: Backend
         if kind == "gemini":
-            from .backends.gemini import GeminiBackend, make_client
+            from jupyter_codegen.model.backends.gemini import GeminiBackend, make_client
 
             if self._gemini_client is None:
                 self._gemini_client = make_client(timeout_s=self.config.request_timeout)
             backend = GeminiBackend(model, self._gemini_client)
         elif kind == "local":
-            from .backends.local import LocalBackend
+            from jupyter_codegen.model.backends.local import LocalBackend
 
             backend = LocalBackend(model)
         else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .errors import CodegenError
-from .session import CodegenSession
+from jupyter_codegen.errors import CodegenError
+from jupyter_codegen.session import CodegenSession
 
 
 def describe_status(session: CodegenSession) -> str:
-    from .backends import gemini, local
+    from jupyter_codegen.model.backends import gemini, local
 
     lines = []
     try:

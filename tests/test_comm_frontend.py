@@ -13,7 +13,7 @@ from shells import close_session, open_session
 from jupyter_codegen import comm_frontend
 from jupyter_codegen.comm_frontend import PROTOCOL_VERSION, CommFrontend
 from jupyter_codegen.errors import CodeFailedError
-from jupyter_codegen.frontend import GeneratedMeta, Placement, code_hash
+from jupyter_codegen.notebook.frontend import GeneratedMeta, Placement, code_hash
 from jupyter_codegen.session import session_for
 
 CLIENT = "client-1"

@@ -7,8 +7,8 @@ import types
 import numpy as np
 import pandas as pd
 
-from jupyter_codegen import context
-from jupyter_codegen.context import build_context
+from jupyter_codegen.kernel import context
+from jupyter_codegen.kernel.context import build_context
 
 
 def _namespace(n: int) -> dict[str, object]:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_codegen.context import build_context
-from jupyter_codegen.context_cache import DescriptionCache
+from jupyter_codegen.kernel.context import build_context
+from jupyter_codegen.kernel.context_cache import DescriptionCache
 
 # In-place edits are what the cache must notice; pandas 3.1 deprecates some ``inplace=True``.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
 from jupyter_codegen.errors import (
     BackendError,
     CodeFailedError,
@@ -12,6 +11,7 @@ from jupyter_codegen.errors import (
     PolicyError,
     UsageError,
 )
+from jupyter_codegen.model.backends.scripted import ScriptedBackend, ScriptedReply
 from jupyter_codegen.session import session_for
 
 
@@ -268,9 +268,11 @@ def test_embedded_model_repairs_start_afresh_without_the_failing_code(shell, mon
     """A small model shown its failing code hands it back: its repairs are fresh attempts told
     how the last one failed (the kind of error and the hints), never the code or missing name."""
     pd = pytest.importorskip("pandas")
-    from jupyter_codegen import tool_calls
+    from jupyter_codegen.model.backends.base import ModelRequest
+    from jupyter_codegen.model.backends.scripted import LOCAL_LIKE
+    from jupyter_codegen.model.compact import compact
 
-    monkeypatch.setattr(tool_calls, "backend_kind_of", lambda session, model: "local")
+    backend(shell).capabilities = LOCAL_LIKE
     shell.user_ns["sales"] = pd.DataFrame({"region": ["N", "S"], "revenue": [1.0, 2.0]})
     backend(shell).push(
         fence("print(sales.groupby('region')['amount'].sum())"),
@@ -278,8 +280,10 @@ def test_embedded_model_repairs_start_afresh_without_the_failing_code(shell, mon
     )
     gemini(shell, "total per region")
     retry = backend(shell).requests[1]
-    assert retry.mode == "repair" and len(retry.turns) == 1
-    text = retry.turns[0].parts[0].text
+    # The small model's few-shot turns, then the fresh attempt: no turn with the failing code.
+    examples = compact(ModelRequest(mode="repair", system="", turns=())).turns
+    assert retry.mode == "repair" and retry.turns[:-1] == examples
+    text = retry.turns[-1].parts[0].text
     assert "Task:\ntotal per region" in text
     assert "KeyError: a name that does not exist" in text
     assert "Hint: `sales` has the columns: region, revenue" in text
@@ -301,7 +305,7 @@ def test_embedded_model_repairs_start_afresh_without_the_failing_code(shell, mon
     ],
 )
 def test_failure_summary(error, summary):
-    from jupyter_codegen.prompting import failure_summary
+    from jupyter_codegen.model.prompting import failure_summary
 
     assert failure_summary(error) == summary
 
@@ -310,8 +314,8 @@ def test_the_default_embedded_model_is_looked_up_until_found_then_once_a_session
     shell, monkeypatch
 ):
     """``is_installed`` reads six packages' metadata (~3 ms): not on every prompt cell."""
-    from jupyter_codegen.backends import gemini as gemini_backend
-    from jupyter_codegen.backends import local
+    from jupyter_codegen.model.backends import gemini as gemini_backend
+    from jupyter_codegen.model.backends import local
 
     session = session_for(shell)
     session.config.model = ""

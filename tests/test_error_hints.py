@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jupyter_codegen.error_hints import error_hints
+from jupyter_codegen.kernel.error_hints import error_hints
 
 NS = {
     "sales": pd.DataFrame({"month": [1], "region": ["a"], "revenue": [1.0]}),

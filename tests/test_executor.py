@@ -7,7 +7,7 @@ import threading
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_codegen import executor
+from jupyter_codegen.kernel import executor
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from typing import Literal
 import pytest
 
 from jupyter_codegen import register, unregister
-from jupyter_codegen.backends.scripted import ScriptedBackend
 from jupyter_codegen.errors import CodeFailedError
-from jupyter_codegen.functions import (
+from jupyter_codegen.functions.registry import (
     CallLog,
     CallRecord,
     FunctionRegistry,
     InvalidArgumentsError,
     RegistrationError,
 )
+from jupyter_codegen.model.backends.scripted import ScriptedBackend
 from jupyter_codegen.session import session_for
 
 
@@ -309,7 +309,7 @@ def test_code_the_frontend_runs_is_checked_and_logged(shell, capsys):
 
 
 def test_code_run_after_confirmation_is_checked_and_logged(shell, monkeypatch):
-    from jupyter_codegen import confirm
+    from jupyter_codegen.notebook import confirm
 
     register(get_weather)
     monkeypatch.setattr(confirm, "_widgets_available", lambda sh: True)

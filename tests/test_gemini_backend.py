@@ -30,7 +30,8 @@ from gemini_server import (
     text,
 )
 
-from jupyter_codegen.backends.base import (
+from jupyter_codegen.errors import BackendError
+from jupyter_codegen.model.backends.base import (
     BackendEvent,
     CodeEvent,
     CodeResultEvent,
@@ -48,14 +49,13 @@ from jupyter_codegen.backends.base import (
     UsageEvent,
     collect,
 )
-from jupyter_codegen.backends.gemini import (
+from jupyter_codegen.model.backends.gemini import (
     NO_KEY_MESSAGE,
     GeminiBackend,
     has_credentials,
     list_models,
     make_client,
 )
-from jupyter_codegen.errors import BackendError
 
 MODEL = "gemini-3.8-flash"
 

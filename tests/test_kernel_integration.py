@@ -9,7 +9,7 @@ import pytest
 from gemini_server import error, text
 from nbrun import errors_of, execute, make_notebook, text_of
 
-from jupyter_codegen.frontend import MIME_TYPE
+from jupyter_codegen.notebook.frontend import MIME_TYPE
 
 pytestmark = pytest.mark.kernel
 

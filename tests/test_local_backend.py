@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from jupyter_codegen import local_weights
-from jupyter_codegen.backends import local
-from jupyter_codegen.backends.base import (
+from jupyter_codegen.errors import BackendError
+from jupyter_codegen.model import local_weights
+from jupyter_codegen.model.backends import local
+from jupyter_codegen.model.backends.base import (
     BackendEvent,
     CodeResultPart,
     ExecutableCodePart,
@@ -25,8 +26,8 @@ from jupyter_codegen.backends.base import (
     UsageEvent,
     collect,
 )
-from jupyter_codegen.backends.local import FenceStop, LocalBackend, build_messages
-from jupyter_codegen.errors import BackendError
+from jupyter_codegen.model.backends.local import FenceStop, LocalBackend, build_messages
+from jupyter_codegen.model.compact import compact, load_prompts
 
 
 def code_request(task: str, context: str, *, max_output_tokens: int = 128) -> ModelRequest:
@@ -51,7 +52,7 @@ SALES = (
 
 @pytest.mark.parametrize("mode", ["code", "repair"])
 def test_examples_alternate_and_each_answer_is_one_python_block(mode: str) -> None:
-    prompts = local.load_prompts()
+    prompts = load_prompts()
     examples = prompts.examples if mode == "code" else prompts.examples_by_mode[mode]
     assert len(examples) >= (6 if mode == "code" else 2)
     assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
@@ -66,7 +67,7 @@ def test_examples_alternate_and_each_answer_is_one_python_block(mode: str) -> No
 
 
 def test_code_modes_get_one_byte_identical_prefix_and_keep_the_users_turns() -> None:
-    first = build_messages(code_request("Mean of prices.", PRICES))
+    first = build_messages(compact(code_request("Mean of prices.", PRICES)))
     later = ModelRequest(
         mode="repair",
         system="something else",
@@ -76,8 +77,8 @@ def test_code_modes_get_one_byte_identical_prefix_and_keep_the_users_turns() -> 
             Turn.user("Running your code in the kernel failed (attempt 1)."),
         ),
     )
-    second = build_messages(later)
-    prefix = 1 + len(local.load_prompts().examples)
+    second = build_messages(compact(later))
+    prefix = 1 + len(load_prompts().examples)
     assert first[:prefix] == second[:prefix]
     assert first[0]["role"] == "system" and "Gemini" not in first[0]["content"]
     assert first[prefix:] == [
@@ -87,7 +88,7 @@ def test_code_modes_get_one_byte_identical_prefix_and_keep_the_users_turns() -> 
         }
     ]
     # A repair also gets its own example, after the shared prefix (which stays cached).
-    extra = list(local.load_prompts().examples_by_mode["repair"])
+    extra = list(load_prompts().examples_by_mode["repair"])
     assert extra and second[prefix : prefix + len(extra)] == extra
     rest = second[prefix + len(extra) :]
     assert [m["role"] for m in rest] == ["user", "assistant", "user"]
@@ -95,16 +96,20 @@ def test_code_modes_get_one_byte_identical_prefix_and_keep_the_users_turns() -> 
 
 
 def test_answer_mode_adds_its_rule_and_chat_mode_keeps_the_request_system() -> None:
-    answer = build_messages(ModelRequest(mode="answer", system="x", turns=(Turn.user("q"),)))
-    assert answer[0]["content"].startswith(local.load_prompts().system)
+    answer = build_messages(
+        compact(ModelRequest(mode="answer", system="x", turns=(Turn.user("q"),)))
+    )
+    assert answer[0]["content"].startswith(load_prompts().system)
     assert "plain sentences" in answer[0]["content"]
-    chat = build_messages(ModelRequest(mode="chat", system="Be brief.", turns=(Turn.user("hi"),)))
+    chat = build_messages(
+        compact(ModelRequest(mode="chat", system="Be brief.", turns=(Turn.user("hi"),)))
+    )
     assert chat == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]
 
 
 def test_non_text_parts_are_rendered_as_text() -> None:
     turn = Turn("model", (ExecutableCodePart("print(1)"), CodeResultPart("OUTCOME_OK", "1")))
-    messages = build_messages(ModelRequest(mode="chat", system="", turns=(turn,)))
+    messages = build_messages(compact(ModelRequest(mode="chat", system="", turns=(turn,))))
     assert messages == [
         {"role": "assistant", "content": "```python\nprint(1)\n```\n\nOutput (OUTCOME_OK):\n1"}
     ]
@@ -112,7 +117,7 @@ def test_non_text_parts_are_rendered_as_text() -> None:
 
 def test_greedy_except_seeded_sampling_for_repair() -> None:
     backend = LocalBackend()
-    messages = build_messages(code_request("Mean of prices.", PRICES))
+    messages = build_messages(compact(code_request("Mean of prices.", PRICES)))
     assert backend.sampling("code", messages) == (0.0, backend.seed)
     assert backend.sampling("ui", messages) == (0.0, backend.seed)
     temperature, seed = backend.sampling("repair", messages)
@@ -160,7 +165,7 @@ def test_missing_gguf_file_fails_on_first_stream_with_one_line() -> None:
     if not local.runtime_installed():
         pytest.skip("llama-cpp-python not installed")
     with pytest.raises(BackendError, match="does not exist"):
-        collect(backend.stream(code_request("x", PRICES)))
+        collect(backend.stream(compact(code_request("x", PRICES))))
 
 
 def test_status_helpers_say_what_to_do(tmp_path, monkeypatch) -> None:
@@ -194,7 +199,7 @@ def test_llama_cpp_prints_nothing_to_the_process_fds(capfd: pytest.CaptureFixtur
     _require_model()
     backend = LocalBackend()
     hello = ModelRequest(mode="chat", system="", turns=(Turn.user("Say hi."),), max_output_tokens=8)
-    reply = collect(backend.stream(hello))
+    reply = collect(backend.stream(compact(hello)))
     assert reply.text and reply.output_tokens > 0
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
@@ -210,7 +215,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
 
 
 def _events(backend: LocalBackend, request: ModelRequest) -> list[BackendEvent]:
-    return list(backend.stream(request))
+    return list(backend.stream(compact(request)))
 
 
 @pytest.mark.local_model
@@ -229,7 +234,7 @@ def test_streams_deltas_then_usage_then_finish(backend: LocalBackend) -> None:
 
 @pytest.mark.local_model
 def test_reply_is_one_python_block_and_nothing_after(backend: LocalBackend) -> None:
-    reply = collect(backend.stream(code_request("Total revenue per region.", SALES)))
+    reply = collect(backend.stream(compact(code_request("Total revenue per region.", SALES))))
     assert reply.finish_reason == "STOP"
     match = re.fullmatch(r"\s*```python\n(.*)\n```", reply.text, re.DOTALL)
     assert match, reply.text
@@ -240,15 +245,21 @@ def test_reply_is_one_python_block_and_nothing_after(backend: LocalBackend) -> N
 @pytest.mark.local_model
 def test_same_request_gives_the_same_code_whatever_ran_between(backend: LocalBackend) -> None:
     request = code_request("Print the cheapest price.", PRICES, max_output_tokens=48)
-    first = collect(backend.stream(request)).text
-    collect(backend.stream(code_request("Plot revenue per month.", SALES, max_output_tokens=16)))
-    assert collect(backend.stream(request)).text == first
-    assert collect(backend.stream(request)).text == first
+    first = collect(backend.stream(compact(request))).text
+    collect(
+        backend.stream(
+            compact(code_request("Plot revenue per month.", SALES, max_output_tokens=16))
+        )
+    )
+    assert collect(backend.stream(compact(request))).text == first
+    assert collect(backend.stream(compact(request))).text == first
 
 
 @pytest.mark.local_model
 def test_tiny_budget_finishes_with_max_tokens(backend: LocalBackend) -> None:
-    reply = collect(backend.stream(code_request("Plot revenue.", SALES, max_output_tokens=4)))
+    reply = collect(
+        backend.stream(compact(code_request("Plot revenue.", SALES, max_output_tokens=4)))
+    )
     assert reply.finish_reason == "MAX_TOKENS"
     assert reply.output_tokens == 4
     assert reply.text.startswith("```")
@@ -259,7 +270,11 @@ def test_second_request_reuses_the_cached_prompt_prefix(
     backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     llm = backend.load()
-    collect(backend.stream(code_request("Print the mean of prices.", PRICES, max_output_tokens=8)))
+    collect(
+        backend.stream(
+            compact(code_request("Print the mean of prices.", PRICES, max_output_tokens=8))
+        )
+    )
     evaluated: list[int] = []
     real_eval = llm.eval
 
@@ -268,18 +283,20 @@ def test_second_request_reuses_the_cached_prompt_prefix(
         real_eval(tokens)
 
     monkeypatch.setattr(llm, "eval", counting_eval)
-    reply = collect(backend.stream(code_request("Sort the prices.", PRICES, max_output_tokens=8)))
+    reply = collect(
+        backend.stream(compact(code_request("Sort the prices.", PRICES, max_output_tokens=8)))
+    )
     # Only the new user turn is evaluated, not the system prompt and the examples again.
     assert evaluated[0] < 80 < reply.prompt_tokens - 300
 
 
 @pytest.mark.local_model
 def test_abandoned_stream_does_not_block_the_next_one(backend: LocalBackend) -> None:
-    stream = backend.stream(code_request("Plot revenue per region.", SALES))
+    stream = backend.stream(compact(code_request("Plot revenue per region.", SALES)))
     assert isinstance(stream, Generator)
     assert isinstance(next(stream), TextDelta)
     # The consumer stops (an interrupt between two tokens) but keeps the generator alive.
-    reply = collect(backend.stream(code_request("Print the mean of prices.", PRICES)))
+    reply = collect(backend.stream(compact(code_request("Print the mean of prices.", PRICES))))
     assert reply.finish_reason == "STOP" and "prices" in reply.text
     stream.close()
 
@@ -291,14 +308,16 @@ def test_request_longer_than_the_window_is_one_clear_error(backend: LocalBackend
     with pytest.raises(BackendError, match=r"does not fit the embedded model's 8192-token window"):
         collect(sharing.stream(huge))
     # The shared model still answers afterwards.
-    assert collect(backend.stream(code_request("Print prices.", PRICES, max_output_tokens=8))).text
+    assert collect(
+        backend.stream(compact(code_request("Print prices.", PRICES, max_output_tokens=8)))
+    ).text
 
 
 def _last_logits(backend: LocalBackend, request: ModelRequest) -> Any:
     """The model's logits after reading ``request``'s whole prompt (one token generated)."""
     import numpy as np
 
-    collect(backend.stream(dataclasses.replace(request, max_output_tokens=1)))
+    collect(backend.stream(compact(dataclasses.replace(request, max_output_tokens=1))))
     llm = backend.load()
     return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
 
@@ -347,7 +366,7 @@ def test_a_new_kernel_reads_back_the_evaluated_prompt_prefix(tmp_path) -> None:
 
 
 def test_a_prefix_file_that_is_not_intact_is_not_used(tmp_path) -> None:
-    from jupyter_codegen.backends import prefix_cache
+    from jupyter_codegen.model.backends import prefix_cache
 
     good = tmp_path / "good.kv"
     ids, state = json.dumps([1, 2, 3]).encode(), b"\x00state\xff"

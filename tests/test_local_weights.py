@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from jupyter_codegen import local_weights as lw
 from jupyter_codegen.errors import BackendError
+from jupyter_codegen.model import local_weights as lw
 
 PART_SIZES = (3 * 1024 * 1024 + 17, 3 * 1024 * 1024, 1024 * 1024 + 5)
 

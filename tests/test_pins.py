@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_codegen.pins import Pin, PinStore
+from jupyter_codegen.notebook.pins import Pin, PinStore
 
 KEY = PinStore.key("plot revenue", "gemini-3.8-flash", "code")
 
@@ -99,7 +99,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from jupyter_codegen.pins import Pin, PinStore
+    from jupyter_codegen.notebook.pins import Pin, PinStore
     root, key, tag, rounds = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     store = PinStore(root)
     print("ready", flush=True)

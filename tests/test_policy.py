@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_codegen.policy import analyze, check, namespace_aliases
+from jupyter_codegen.kernel.policy import analyze, check, namespace_aliases
 
 USER = {"prices", "df", "api_key", "my_func", "sales"}
 
@@ -312,7 +312,7 @@ def test_code_taken_as_plain_python_is_what_ipython_runs(snippets: list[str]) ->
     would check other code than the code that runs."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    from jupyter_codegen.policy import _plain_python
+    from jupyter_codegen.kernel.policy import _plain_python
 
     code = "\n".join(snippets)
     if not _plain_python(code):
@@ -325,7 +325,7 @@ def test_code_taken_as_plain_python_is_what_ipython_runs(snippets: list[str]) ->
 
 
 def test_ipython_syntax_goes_through_the_transformers() -> None:
-    from jupyter_codegen.policy import _plain_python
+    from jupyter_codegen.kernel.policy import _plain_python
 
     for code in ("!ls", "x = !ls", "%time f()", "x?", ">>> a = 1", "  y = 2", "/f a", "In [1]: q"):
         assert not _plain_python(code), code

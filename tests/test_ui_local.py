@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from ui_support import ui_shell  # noqa: F401
 
-from jupyter_codegen.backends import local
-from jupyter_codegen.backends.base import BackendEvent, ModelRequest
-from jupyter_codegen.backends.local import LocalBackend
+from jupyter_codegen.model.backends import local
+from jupyter_codegen.model.backends.base import BackendEvent, ModelRequest
+from jupyter_codegen.model.backends.local import LocalBackend
 from jupyter_codegen.session import session_for
 from jupyter_codegen.ui.exercise import live_widgets
 from jupyter_codegen.ui.render import SurfaceView

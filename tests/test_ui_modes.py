@@ -11,7 +11,7 @@ import pytest
 from ui_support import DASHBOARD, expr, messages, scripted, ui_shell  # noqa: F401
 
 from jupyter_codegen.errors import CodeFailedError
-from jupyter_codegen.frontend import Placement
+from jupyter_codegen.notebook.frontend import Placement
 from jupyter_codegen.session import session_for
 from jupyter_codegen.ui.exercise import live_widgets
 from jupyter_codegen.ui.render import SurfaceView

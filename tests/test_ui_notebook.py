@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from gemini_server import GeminiTestServer, closed_port_url, rules_responder
 
-from jupyter_codegen.frontend import METADATA_KEY
-from jupyter_codegen.runner import run_notebook
+from jupyter_codegen.notebook.frontend import METADATA_KEY
+from jupyter_codegen.notebook.runner import run_notebook
 from jupyter_codegen.ui.spec import document_from_cell
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from ui_support import DASHBOARD, expr, messages, sales_frame
 
+from jupyter_codegen.modes.ui_spec import EXAMPLE
 from jupyter_codegen.ui import catalog as catalog_module
 from jupyter_codegen.ui.catalog import (
     CATALOG_ID,
@@ -30,7 +31,6 @@ from jupyter_codegen.ui.spec import (
     normalize,
     read_messages,
 )
-from jupyter_codegen.ui.spec_mode import EXAMPLE
 
 NS = {"sales": sales_frame()}
 

@@ -11,7 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from shells import close_session, open_session
 
-from jupyter_codegen.backends.scripted import ScriptedBackend
+from jupyter_codegen.model.backends.scripted import ScriptedBackend
 from jupyter_codegen.session import session_for
 from jupyter_codegen.ui.catalog import CATALOG_ID
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import CATALOG_ID, PROTOCOL_VERSION
+from jupyter_codegen.ui.catalog import CATALOG_ID, PROTOCOL_VERSION
 
 _DROPPED_PROPERTIES = frozenset({"accessibility", "checks"})
 _DROPPED_KEYS = frozenset(

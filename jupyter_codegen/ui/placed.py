@@ -14,7 +14,7 @@ from typing import Any
 
 from IPython.display import display
 
-from .exercise import WidgetTracker, live_widgets
+from jupyter_codegen.ui.exercise import WidgetTracker, live_widgets
 
 #: Unrelated cells after which a pending check gives up (the frontend never ran the cell).
 _PATIENCE = 3

@@ -32,9 +32,17 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .catalog import EXPR_FUNCTION
-from .expr import ExprError, Expression, compile_expr
-from .spec import Binding, UISpec, binding_of, get_path, set_path, top_key, value_path
+from jupyter_codegen.ui.catalog import EXPR_FUNCTION
+from jupyter_codegen.ui.expr import ExprError, Expression, compile_expr
+from jupyter_codegen.ui.spec import (
+    Binding,
+    UISpec,
+    binding_of,
+    get_path,
+    set_path,
+    top_key,
+    value_path,
+)
 
 _PLOT_SIZE = (6.4, 3.6)
 _PLOT_DPI = 100

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CodegenError
-from .catalog import CATALOG_ID, EXPR_FUNCTION, PROTOCOL_VERSION, catalog_for
-from .expr import SAFE_BUILTINS, ExprError, compile_expr, is_data
+from jupyter_codegen.errors import CodegenError
+from jupyter_codegen.ui.catalog import CATALOG_ID, EXPR_FUNCTION, PROTOCOL_VERSION, catalog_for
+from jupyter_codegen.ui.expr import SAFE_BUILTINS, ExprError, compile_expr, is_data
 
 #: The function the generated cell calls.
 RENDER_FUNCTION = "render_a2ui"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_codegen.backends.base import CodeEvent, Reply
 from jupyter_codegen.errors import CodegenError, NoCodeError
-from jupyter_codegen.extract import extract_code
-from jupyter_codegen.policy import analyze
+from jupyter_codegen.kernel.policy import analyze
+from jupyter_codegen.model.backends.base import CodeEvent, Reply
+from jupyter_codegen.model.extract import extract_code
 
 FUZZ = settings(
     max_examples=150,

@@ -107,7 +107,7 @@ def test_extension_crash_mid_generation_leaves_a_valid_notebook(
     cells = [
         "%load_ext jupyter_codegen\nsentinel = 123\n"
         "from jupyter_codegen.session import session_for\n"
-        "from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply\n"
+        "from jupyter_codegen.model.backends.scripted import ScriptedBackend, ScriptedReply\n"
         "backend = ScriptedBackend()\n"
         "backend.push(ScriptedReply(error=RuntimeError('simulated extension bug')))\n"
         "session_for(get_ipython()).backends['scripted'] = backend",

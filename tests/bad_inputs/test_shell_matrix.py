@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from shells import close_session, open_session
 
-from jupyter_codegen import confirm
-from jupyter_codegen.backends.scripted import ScriptedBackend, ScriptedReply
 from jupyter_codegen.errors import CodeFailedError, CodegenError, NoCodeError, PolicyError
+from jupyter_codegen.model.backends.scripted import ScriptedBackend, ScriptedReply
+from jupyter_codegen.notebook import confirm
 from jupyter_codegen.session import session_for
 
 SECRET_TOKEN = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0" * 2

@@ -10,7 +10,7 @@ import pytest
 from gemini_server import text
 from labpage import Notebook, output_text
 
-from jupyter_codegen.frontend import Placement
+from jupyter_codegen.notebook.frontend import Placement
 
 SETUP = (
     "%load_ext jupyter_codegen\n"

@@ -1,0 +1,82 @@
+"""Facts from the kernel that help a model fix a failed run, appended to the error it is sent.
+
+A traceback says ``KeyError: 'amount'``; what the model needs is which columns exist. Small
+models especially repeat a wrong column or name across attempts when only told it is wrong
+(measured: three attempts in a row asked ``sales`` for ``amount``). Each hint is one line, read
+from metadata only (column names, variable names), bounded in length, and masked for secrets.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jupyter_codegen.kernel.redact import is_secret_name, redact
+
+_QUOTED = re.compile(r"""['"]([^'"]{1,200})['"]""")
+_NAME_ERROR = re.compile(r"NameError: name '([^']+)' is not defined")
+_ATTRIBUTE_ERROR = re.compile(r"AttributeError: '(\w+)' object has no attribute '([^']+)'")
+_MAX_COLUMNS = 40
+_MAX_HINT = 600
+
+
+def _frames_in(code: str, namespace: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The user's DataFrames (and Series) the code reads, in the order it names them."""
+    try:
+        names = [n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)]
+    except SyntaxError:
+        return []
+    found = []
+    for name in dict.fromkeys(names):
+        value = namespace.get(name)
+        kind = type(value).__name__
+        if type(value).__module__.startswith("pandas") and kind in ("DataFrame", "Series"):
+            found.append((name, value))
+    return found
+
+
+def _columns_line(name: str, value: Any) -> str:
+    if type(value).__name__ == "Series":
+        return f"`{name}` is a Series (name {value.name!r}), not a DataFrame"
+    columns = [str(c) for c in list(value.columns[:_MAX_COLUMNS])]
+    more = f", ... ({len(value.columns)} in all)" if len(value.columns) > _MAX_COLUMNS else ""
+    return f"`{name}` has the columns: {', '.join(columns)}{more}"
+
+
+def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
+    """Lines to add after ``error`` (the first line of a failed run), or ''."""
+    first = error.strip().splitlines()[0] if error.strip() else ""
+    hints: list[str] = []
+    if first.startswith(("KeyError", "AttributeError")) or "not in index" in first:
+        missing = _QUOTED.findall(first)
+        attribute = _ATTRIBUTE_ERROR.search(first)
+        frames = _frames_in(code, namespace)
+        if attribute is None or attribute.group(1) in ("DataFrame", "Series"):
+            for name, value in frames:
+                line = _columns_line(name, value)
+                wanted = missing[-1].split(": ")[-1] if missing else ""  # 'Column not found: x'
+                close = difflib.get_close_matches(  # a typo, not any word ('amount', 'month')
+                    wanted, [str(c) for c in getattr(value, "columns", [])], cutoff=0.8
+                )
+                hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if (match := _NAME_ERROR.search(first)) is not None:
+        candidates = [
+            n
+            for n in namespace
+            if isinstance(n, str) and not n.startswith("_") and not is_secret_name(n)
+        ]
+        close = difflib.get_close_matches(match.group(1), candidates, n=3)
+        if close:
+            hints.append(f"Defined names close to `{match.group(1)}`: {', '.join(close)}")
+        else:
+            hints.append(
+                f"`{match.group(1)}` is not defined in the kernel: define it or use one "
+                "of the variables in the kernel context"
+            )
+    if not hints:
+        return ""
+    text = "\n".join(f"Hint: {line}" for line in hints)
+    return redact(text[:_MAX_HINT])
