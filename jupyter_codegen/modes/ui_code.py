@@ -43,10 +43,13 @@ def verify_widgets(tracker: WidgetTracker, shell: Any) -> str | None:
     return report(exercise(new, shell), hint=REPAIR_HINT)
 
 
-class UiCodeMode(CodeMode):
-    """``--ui=code``: code mode's loop, with the ipywidgets prompt and the widgets exercised."""
+class WidgetMode(CodeMode):
+    """A mode whose code builds widgets: the new ones are tracked while it runs and exercised
+    after each run (and after the frontend ran a placed cell)."""
 
-    name = "ui-code"
+    def check_widgets(self, tracker: WidgetTracker, shell: Any) -> str | None:
+        """The error text for repair when the new widgets fail, or None."""
+        raise NotImplementedError
 
     def run(self, run: PromptRun) -> Outcome:
         shell = run.shell
@@ -54,8 +57,17 @@ class UiCodeMode(CodeMode):
             self._tracker = tracker
             outcome = CodeLoop(run, self).start()
         if outcome.placed:
-            check_when_placed(shell, outcome.code, lambda t: verify_widgets(t, shell))
+            check_when_placed(shell, outcome.code, lambda t: self.check_widgets(t, shell))
         return outcome
+
+    def verify(self, run: PromptRun) -> str | None:
+        return self.check_widgets(self._tracker, run.shell)
+
+
+class UiCodeMode(WidgetMode):
+    """``--ui=code``: code mode's loop, with the ipywidgets prompt and the widgets exercised."""
+
+    name = "ui-code"
 
     def first_request(self, run: PromptRun, context: str) -> ModelRequest:
         """The ipywidgets rules, then context and task."""
@@ -66,5 +78,5 @@ class UiCodeMode(CodeMode):
             max_output_tokens=run.session.config.max_output_tokens,
         )
 
-    def verify(self, run: PromptRun) -> str | None:
-        return verify_widgets(self._tracker, run.shell)
+    def check_widgets(self, tracker: WidgetTracker, shell: Any) -> str | None:
+        return verify_widgets(tracker, shell)

@@ -14,18 +14,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from jupyter_codegen.core.code_loop import Attempt, CodeLoop, Failure
-from jupyter_codegen.core.job import Outcome, PromptJob
+from jupyter_codegen.core.code_loop import Attempt, Failure
+from jupyter_codegen.core.job import PromptJob
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.model.backends.base import ModelRequest, Reply, Turn
 from jupyter_codegen.model.prompting import render
-from jupyter_codegen.modes.code import CodeMode
+from jupyter_codegen.modes.ui_code import WidgetMode
 from jupyter_codegen.session import CodegenSession
 from jupyter_codegen.ui.bindings import checked_functions
 from jupyter_codegen.ui.catalog import CATALOG_ID, catalog_for
 from jupyter_codegen.ui.decoding import response_schema
 from jupyter_codegen.ui.exercise import WidgetTracker, exercise, quiet_sync
-from jupyter_codegen.ui.placed import check_when_placed
 from jupyter_codegen.ui.spec import (
     SpecError,
     cell_code,
@@ -169,7 +168,7 @@ def registered_functions(session: CodegenSession) -> dict[str, Callable[..., Any
     return checked_functions(session.functions)
 
 
-class UiSpecMode(CodeMode):
+class UiSpecMode(WidgetMode):
     """``--ui=spec``: code mode's loop over a declarative spec; the generated cell is one
     ``render_a2ui(<document>)`` call, which the policy trusts (it runs nothing the model wrote)."""
 
@@ -180,15 +179,6 @@ class UiSpecMode(CodeMode):
         # called by the model while it writes it (native tools would not mix with structured
         # output).
         return replace(job, max_fixes=min(job.max_fixes, 1), tools="code")
-
-    def run(self, run: PromptRun) -> Outcome:
-        shell = run.shell
-        with WidgetTracker(shell) as tracker:
-            self._tracker = tracker
-            outcome = CodeLoop(run, self).start()
-        if outcome.placed:
-            check_when_placed(shell, outcome.code, lambda t: verify_surfaces(t, shell))
-        return outcome
 
     def first_request(self, run: PromptRun, context: str) -> ModelRequest:
         functions = registered_functions(run.session)
@@ -230,8 +220,8 @@ class UiSpecMode(CodeMode):
             return str(exc)
         return None
 
-    def verify(self, run: PromptRun) -> str | None:
-        return verify_surfaces(self._tracker, run.shell)
+    def check_widgets(self, tracker: WidgetTracker, shell: Any) -> str | None:
+        return verify_surfaces(tracker, shell)
 
     def repair_request(
         self, run: PromptRun, failed: Attempt, failure: Failure, context: str
