@@ -25,7 +25,9 @@ from collections.abc import Callable, Container, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_codegen.kernel.context import SAMPLE_COLUMNS
+#: Columns in a DataFrame's sample rows: the context shows them, and the cache stamps the blocks
+#: holding them (defined here, below the context that imports the cache).
+SAMPLE_COLUMNS = 12
 
 _IMMUTABLE = (int, float, complex, bool, type(None), bytes)
 _MAX_STRONG_STR = 10_000  # longer strings are described afresh rather than kept alive
