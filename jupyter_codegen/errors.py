@@ -34,3 +34,7 @@ class PolicyError(CodegenError):
 
 class CodeFailedError(CodegenError):
     """Generated code still raised after every repair round."""
+
+
+class NoAnswerError(CodegenError):
+    """``--answer``: the model stopped, or ran out of steps, without a final answer."""

@@ -23,10 +23,11 @@ step protocol with the model), :mod:`.numbers` (the answer's numbers against the
 
 from __future__ import annotations
 
+from jupyter_codegen.errors import NoAnswerError
 from jupyter_codegen.modes.answer.capture import Observation, Step
 from jupyter_codegen.modes.answer.cell import ANSWER_RULE, combine, split_cell
 from jupyter_codegen.modes.answer.numbers import flag_unsupported, unsupported_figures
-from jupyter_codegen.modes.answer.run import AnswerMode, AnswerOutcome, NoAnswerError, run_answer
+from jupyter_codegen.modes.answer.run import AnswerMode, AnswerOutcome, run_answer
 from jupyter_codegen.modes.answer.steps import FINAL_MARK, parse_move
 
 __all__ = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.prompt_run import PromptRun
-from jupyter_codegen.errors import CodegenError, PolicyError, UsageError
+from jupyter_codegen.errors import CodegenError, NoAnswerError, PolicyError, UsageError
 from jupyter_codegen.kernel.policy import Finding
 from jupyter_codegen.kernel.redact import redact
 from jupyter_codegen.model.backends.base import (
@@ -38,10 +38,6 @@ from jupyter_codegen.notebook.display import CodeHeader, CodeRecord, note
 from jupyter_codegen.notebook.frontend import GeneratedMeta, Placement
 from jupyter_codegen.notebook.pins import Pin
 from jupyter_codegen.session import CodegenSession
-
-
-class NoAnswerError(CodegenError):
-    """The model stopped, or ran out of steps, without a final answer."""
 
 
 @dataclass(frozen=True)
