@@ -13,14 +13,9 @@ from typing import Annotated, Any, Literal, Optional, TypedDict, Union
 
 import pytest
 
-from jupyter_codegen.functions.schema import (
-    ArgumentError,
-    RegistrationError,
-    function_schema,
-    parse_docstring,
-    type_notes,
-    type_spec,
-)
+from jupyter_codegen.functions.docstrings import parse_docstring
+from jupyter_codegen.functions.schema import ArgumentError, RegistrationError
+from jupyter_codegen.functions.signature import function_schema, type_notes, type_spec
 
 
 class Unit(enum.Enum):

@@ -14,8 +14,10 @@ from matplotlib.figure import Figure
 from ui_support import DASHBOARD, expr, messages, sales_frame, ui_shell  # noqa: F401
 
 from jupyter_codegen.ui.exercise import exercise
-from jupyter_codegen.ui.render import Surface, SurfaceView, markdown_html, plot_png, table_html
+from jupyter_codegen.ui.plots import plot_png
+from jupyter_codegen.ui.render import Surface, SurfaceView
 from jupyter_codegen.ui.spec import SpecError, check_spec, format_document
+from jupyter_codegen.ui.tables import markdown_html, table_html
 
 matplotlib.use("Agg")
 
@@ -486,7 +488,7 @@ def test_outputs_of_nothing_yet_show_a_dash_or_an_empty_chart() -> None:
 
 
 def value_html_of(value: Any) -> str:
-    from jupyter_codegen.ui.render import value_html
+    from jupyter_codegen.ui.tables import value_html
 
     return value_html(value, "label")
 

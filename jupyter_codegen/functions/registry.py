@@ -38,13 +38,8 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jupyter_codegen.functions.schema import (
-    ArgumentError,
-    FunctionSchema,
-    RegistrationError,
-    function_schema,
-    type_notes,
-)
+from jupyter_codegen.functions.schema import ArgumentError, RegistrationError
+from jupyter_codegen.functions.signature import FunctionSchema, function_schema, type_notes
 from jupyter_codegen.kernel.redact import redact
 from jupyter_codegen.model.backends.base import ToolSpec
 

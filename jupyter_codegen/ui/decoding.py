@@ -158,21 +158,9 @@ def _function(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def response_schema(validation_schema: dict[str, Any]) -> dict[str, Any]:
-    """The decoding schema for a catalog's ``validation_schema``: a JSON array of A2UI v0.9
-    messages whose components and function calls come from that catalog."""
-    defs = _common_defs()
-    refs = []
-    for name, schema in validation_schema.get("components", {}).items():
-        defs[f"Component{name}"] = _component(name, schema)
-        refs.append({"$ref": f"#/$defs/Component{name}"})
-    defs["Component"] = {"anyOf": refs}
-    defs["FunctionCall"] = {
-        "anyOf": [
-            _function(name, schema)
-            for name, schema in validation_schema.get("functions", {}).items()
-        ]
-    }
+def _messages() -> list[dict[str, Any]]:
+    """The three A2UI v0.9 messages a spec holds (``createSurface``, ``updateComponents``,
+    ``updateDataModel``), each a closed object; the components come from ``$defs``."""
     version = {"enum": [PROTOCOL_VERSION]}
     surface = {"type": "string"}
     create = {
@@ -228,6 +216,24 @@ def response_schema(validation_schema: dict[str, Any]) -> dict[str, Any]:
         "required": ["version", "updateDataModel"],
         "additionalProperties": False,
     }
+    return [create, update, data]
+
+
+def response_schema(validation_schema: dict[str, Any]) -> dict[str, Any]:
+    """The decoding schema for a catalog's ``validation_schema``: a JSON array of A2UI v0.9
+    messages whose components and function calls come from that catalog."""
+    defs = _common_defs()
+    refs = []
+    for name, schema in validation_schema.get("components", {}).items():
+        defs[f"Component{name}"] = _component(name, schema)
+        refs.append({"$ref": f"#/$defs/Component{name}"})
+    defs["Component"] = {"anyOf": refs}
+    defs["FunctionCall"] = {
+        "anyOf": [
+            _function(name, schema)
+            for name, schema in validation_schema.get("functions", {}).items()
+        ]
+    }
     return {
         "type": "array",
         "description": (
@@ -236,6 +242,6 @@ def response_schema(validation_schema: dict[str, Any]) -> dict[str, Any]:
         ),
         "minItems": 2,
         "maxItems": 3,
-        "items": {"anyOf": [create, update, data]},
+        "items": {"anyOf": _messages()},
         "$defs": defs,
     }

@@ -14,7 +14,8 @@ Outputs update in place: a plot is one ``Image`` widget whose PNG is replaced, a
 one ``HTML`` widget, so nothing piles up and the widget state a notebook saves shows the last
 render. While outputs recompute, the status line under the surface says so (a busy state for
 long callbacks); an output or action that fails shows its error in place, in the widget, and
-keeps it in :attr:`Surface.errors`.
+keeps it in :attr:`Surface.errors`. The PNG and the HTML themselves are drawn by
+:mod:`jupyter_codegen.ui.plots` and :mod:`jupyter_codegen.ui.tables`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import html
-import importlib
-import io
-import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +32,7 @@ import ipywidgets as widgets
 
 from jupyter_codegen.ui.catalog import EXPR_FUNCTION
 from jupyter_codegen.ui.expr import ExprError, Expression, compile_expr
+from jupyter_codegen.ui.plots import plot_png
 from jupyter_codegen.ui.spec import (
     Binding,
     UISpec,
@@ -43,9 +42,8 @@ from jupyter_codegen.ui.spec import (
     top_key,
     value_path,
 )
+from jupyter_codegen.ui.tables import markdown_html, plain_value, table_html, value_html
 
-_PLOT_SIZE = (6.4, 3.6)
-_PLOT_DPI = 100
 _ERROR_STYLE = (
     "color:#b00020;background:#fdecea;border-left:3px solid #b00020;padding:4px 8px;"
     "font-family:var(--jp-code-font-family,monospace);font-size:12px;white-space:pre-wrap"
@@ -600,7 +598,6 @@ class _Variables(Mapping[str, Any]):
 # --- conversions ------------------------------------------------------------------------------
 
 _STYLE = {"description_width": "initial"}
-_NOTHING = '<span style="color:var(--jp-ui-font-color2,#888)">—</span>'
 _FLEX = {
     "start": "flex-start",
     "end": "flex-end",
@@ -637,21 +634,9 @@ def _options(value: Any) -> list[tuple[str, Any]]:
         if isinstance(item, dict) and "value" in item:
             out.append((str(item.get("label", item["value"])), item["value"]))
         else:
-            item = _plain(item)
+            item = plain_value(item)
             out.append((str(item), item))
     return out
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and timestamps as plain Python values (JSON-friendly in the data model)."""
-    if hasattr(value, "item") and not isinstance(value, list | dict | str):
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            return value
-    if hasattr(value, "isoformat") and hasattr(value, "to_pydatetime"):
-        return value.isoformat()
-    return value
 
 
 def _pair(value: Any, low: Any, high: Any) -> tuple[Any, Any]:
@@ -700,173 +685,6 @@ def _parse_datetime(value: Any) -> dt.datetime | None:
         return None
 
 
-# --- outputs ----------------------------------------------------------------------------------
-
-
-def plot_png(
-    value: Any,
-    *,
-    kind: str = "line",
-    x: str | None = None,
-    y: str | list[str] | None = None,
-    title: str | None = None,
-    xlabel: str | None = None,
-    ylabel: str | None = None,
-) -> bytes:
-    """A PNG of ``value``: a matplotlib Figure (or Axes) as it is, else a chart of the data
-    (DataFrame, Series, dict or list) drawn on a fresh figure that never touches pyplot."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ExprError("plots need matplotlib: pip install matplotlib") from None
-    if value is None:
-        value = []  # nothing yet: an empty chart
-    if not isinstance(value, Figure) and isinstance(getattr(value, "figure", None), Figure):
-        value = value.figure  # an Axes
-    if isinstance(value, Figure):
-        figure = value
-    else:
-        figure = Figure(figsize=_PLOT_SIZE, dpi=_PLOT_DPI)
-        ax = figure.subplots()
-        _draw(ax, value, kind, x, y)
-        if title:
-            ax.set_title(title)
-        if xlabel:
-            ax.set_xlabel(xlabel)
-        if ylabel:
-            ax.set_ylabel(ylabel)
-        figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_PLOT_DPI)
-    _close_if_pyplot(figure)
-    return buffer.getvalue()
-
-
-def _draw(ax: Any, value: Any, kind: str, x: str | None, y: str | list[str] | None) -> None:
-    pandas = sys.modules.get("pandas")
-    if pandas is None and isinstance(value, dict | list):
-        with suppress(ImportError):
-            pandas = importlib.import_module("pandas")
-    if pandas is None:
-        _draw_plain(ax, value, kind)
-        return
-    if isinstance(value, dict):
-        value = pandas.Series(value)
-    elif isinstance(value, list | tuple):
-        records = bool(value) and isinstance(value[0], dict)
-        value = pandas.DataFrame(value) if records else pandas.Series(value)
-    if not isinstance(value, pandas.DataFrame | pandas.Series):
-        raise ExprError(f"cannot plot a {type(value).__name__}; return a DataFrame or Series")
-    if len(value) == 0:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        return
-    kwargs: dict[str, Any] = {}
-    if isinstance(value, pandas.DataFrame):
-        if x is not None:
-            kwargs["x"] = x
-        if y is not None:
-            kwargs["y"] = y
-        if kind == "scatter" and ("x" not in kwargs or "y" not in kwargs):
-            columns = list(value.columns)
-            if len(columns) < 2:
-                raise ExprError("a scatter plot needs two columns (set x and y)")
-            kwargs.setdefault("x", columns[0])
-            kwargs.setdefault("y", columns[1])
-        if kind == "pie":
-            if "x" in kwargs:
-                value = value.set_index(kwargs.pop("x"))
-            column = kwargs.pop("y", None) or value.select_dtypes("number").columns[0]
-            value = value[column if isinstance(column, str) else column[0]]
-    if kind == "pie":
-        kwargs = {"ylabel": ""}
-    value.plot(kind=kind, ax=ax, **kwargs)
-
-
-def _draw_plain(ax: Any, value: Any, kind: str) -> None:
-    if not value:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        return
-    if isinstance(value, dict):
-        labels, values = [str(k) for k in value], list(value.values())
-    else:
-        labels, values = [str(i) for i in range(len(value))], list(value)
-    if kind in ("bar", "barh"):
-        (ax.bar if kind == "bar" else ax.barh)(labels, values)
-    elif kind == "pie":
-        ax.pie(values, labels=labels)
-    elif kind == "hist":
-        ax.hist(values)
-    else:
-        ax.plot(labels, values)
-
-
-def _close_if_pyplot(figure: Any) -> None:
-    # A figure made with pyplot stays registered there (and would be shown again at the end of
-    # the cell by the inline backend): close it once it is drawn.
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None and getattr(figure, "number", None) in pyplot.get_fignums():
-        pyplot.close(figure)
-
-
-def table_html(value: Any, label: str | None = None, max_rows: int = 20) -> str:
-    """An HTML table (cells escaped) of a DataFrame, Series, list of records or dict."""
-    pandas = sys.modules.get("pandas")
-    caption = f'<div style="font-weight:600">{html.escape(label)}</div>' if label else ""
-    if value is None:  # nothing yet (e.g. a button's result before the first click)
-        return f"{caption}{_NOTHING}"
-    if pandas is not None:
-        if isinstance(value, pandas.Series):
-            value = value.to_frame()
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            value = pandas.DataFrame(value)
-        elif isinstance(value, dict):
-            value = pandas.Series(value).to_frame()
-        if isinstance(value, pandas.DataFrame):
-            body = value.to_html(max_rows=max_rows, border=0, escape=True)
-            return f'{caption}<div style="max-height:28em;overflow:auto">{body}</div>'
-    rows: list[Any]
-    if isinstance(value, dict):
-        rows = list(value.items())[:max_rows]
-    elif isinstance(value, list | tuple):
-        rows = [(i, v) for i, v in enumerate(value[:max_rows])]
-    else:
-        return f"{caption}<pre>{html.escape(str(value))}</pre>"
-    cells = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
-    )
-    return f"{caption}<table>{cells}</table>"
-
-
-def value_html(value: Any, label: str | None = None, spec: str | None = None) -> str:
-    """A big number (or text) with a small label above it."""
-    value = _plain(value)
-    text = "—" if value is None else str(value)
-    if spec:
-        with suppress(TypeError, ValueError):
-            text = format(value, spec)
-    head = (
-        '<div style="font-size:12px;color:var(--jp-ui-font-color2,#666)">'
-        f"{html.escape(label)}</div>"
-        if label
-        else ""
-    )
-    return f'{head}<div style="font-size:26px;font-weight:600">{html.escape(text)}</div>'
-
-
-def markdown_html(text: str, variant: str = "body") -> str:
-    """Markdown to HTML with any raw HTML in it escaped (the text comes from a model)."""
-    if variant in ("h1", "h2", "h3", "h4", "h5"):
-        return f'<{variant} style="margin:4px 0">{html.escape(text)}</{variant}>'
-    if variant == "caption":
-        return f'<small style="color:var(--jp-ui-font-color2,#666)">{html.escape(text)}</small>'
-    try:
-        import mistune
-
-        return str(mistune.create_markdown(escape=True)(text))
-    except ImportError:
-        return "<p>" + html.escape(text).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
-
-
 def error_summary(surface: Surface) -> str | None:
     """The surface's errors as text for a repair prompt, or None when it has none."""
     if not surface.errors:
@@ -887,4 +705,4 @@ def json_short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["Surface", "SurfaceView", "error_summary", "markdown_html", "plot_png", "table_html"]
+__all__ = ["Surface", "SurfaceView", "error_summary"]

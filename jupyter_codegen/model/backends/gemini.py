@@ -4,7 +4,8 @@ One ``genai.Client`` per session (:func:`make_client`), shared by every :class:`
 (one per model). The backend streams with automatic function calling off (registered functions
 run in the kernel, visibly), retries 429 and 503 itself honouring the server's ``RetryInfo``
 (the SDK's own retry ignores it), and turns every failure into a one-line
-:class:`~jupyter_codegen.errors.BackendError`.
+:class:`~jupyter_codegen.errors.BackendError` (worded by
+:mod:`jupyter_codegen.model.backends.gemini_errors`).
 
 Retry policy: 429 RESOURCE_EXHAUSTED and 503 UNAVAILABLE are retried, up to ``max_retries``
 times after the first attempt, and only before the first event reached the caller. The wait is
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 import warnings
@@ -30,7 +30,6 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from jupyter_codegen.errors import BackendError
 from jupyter_codegen.model.backends.base import (
@@ -50,6 +49,16 @@ from jupyter_codegen.model.backends.base import (
     Turn,
     UsageEvent,
 )
+from jupyter_codegen.model.backends.gemini_errors import (
+    KEY_ENV_VARS,
+    clip_message,
+    is_api_error,
+    is_auth_error,
+    secret_values,
+    server_retry_delay,
+    to_backend_error,
+    vertex_credentials_message,
+)
 
 if TYPE_CHECKING:
     from google import genai
@@ -62,18 +71,13 @@ NO_KEY_MESSAGE = (
     "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or run offline with -m local."
 )
 
-_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _VERTEX_ENV_VARS = ("GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_GENAI_USE_VERTEXAI")
-_BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
 
 #: Loggers of the SDK and its HTTP stack; their records would land in cell output.
 _NOISY_LOGGERS = ("google_genai", "httpx2", "httpcore2", "httpx", "httpcore")
 
 #: Status codes worth a retry: rate limit / quota, and "service unavailable" (overload).
 _RETRYABLE_CODES = frozenset({429, 503})
-
-#: How much of a server message goes into a one-line error.
-_MAX_SERVER_MESSAGE = 240
 
 #: Thought signatures remembered per backend, to send them back with their function calls.
 _MAX_SIGNATURES = 512
@@ -119,7 +123,7 @@ def _vertex_enabled() -> bool:
 def has_credentials() -> bool:
     """True when the environment names a Gemini key or opts into Vertex AI: enough to choose
     the Gemini backend automatically. Creates no client and reads no files."""
-    return any(os.environ.get(v, "").strip() for v in _KEY_ENV_VARS) or _vertex_enabled()
+    return any(os.environ.get(v, "").strip() for v in KEY_ENV_VARS) or _vertex_enabled()
 
 
 def make_client(
@@ -145,14 +149,14 @@ def make_client(
     options = types.HttpOptions(timeout=max(1, round(timeout_s * 1000)))
     if base_url:
         options.base_url = base_url
-    secrets = _secrets(key)
+    secrets = secret_values(key)
     try:
         with _quiet_sdk, warnings.catch_warnings():
             # e.g. "both GOOGLE_API_KEY and GEMINI_API_KEY are set": not worth a cell's output.
             warnings.simplefilter("ignore")
             return genai.Client(api_key=key, http_options=options)
     except ValueError as exc:
-        reason = _clip(str(exc), secrets)
+        reason = clip_message(str(exc), secrets)
         if _vertex_enabled():
             raise BackendError(
                 f"Gemini on Vertex AI could not start ({reason}): set GOOGLE_CLOUD_PROJECT and "
@@ -162,8 +166,8 @@ def make_client(
             raise BackendError(NO_KEY_MESSAGE) from None
         raise BackendError(f"Gemini client could not start: {reason}") from None
     except Exception as exc:  # google.auth's errors, when Vertex finds no credentials
-        if _is_auth_error(exc):
-            raise BackendError(_vertex_credentials_message(exc, secrets)) from None
+        if is_auth_error(exc):
+            raise BackendError(vertex_credentials_message(exc, secrets)) from None
         raise
 
 
@@ -179,7 +183,7 @@ def list_models(client: genai.Client) -> list[str]:
                 if model.name:
                     names.append(model.name.removeprefix("models/"))
     except Exception as exc:
-        error = _to_backend_error(exc, model=None, client=client, attempts=1)
+        error = to_backend_error(exc, model=None, client=client, attempts=1)
         if error is None:
             raise
         raise error from None
@@ -250,7 +254,7 @@ class GeminiBackend:
                 return
             delay = None if state.yielded else self._retry_delay(failure, attempt)
             if delay is None:
-                error = _to_backend_error(
+                error = to_backend_error(
                     failure,
                     model=self.model,
                     client=self.client,
@@ -410,7 +414,7 @@ class GeminiBackend:
             )
         message = _FINISH_MESSAGES.get(reason)
         if message is None:
-            detail = f": {_clip(state.finish_message, ())}" if state.finish_message else ""
+            detail = f": {clip_message(state.finish_message, ())}" if state.finish_message else ""
             message = f"Gemini stopped its reply early ({reason}){detail}; try again."
         raise BackendError(message)
 
@@ -425,9 +429,9 @@ class GeminiBackend:
     def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying ``exc`` after ``attempt`` attempts, or None."""
         code = getattr(exc, "code", None)
-        if not _is_api_error(exc) or code not in _RETRYABLE_CODES or attempt > self.max_retries:
+        if not is_api_error(exc) or code not in _RETRYABLE_CODES or attempt > self.max_retries:
             return None
-        delay = _server_retry_delay(exc)
+        delay = server_retry_delay(exc)
         if delay is None:
             delay = float(2 ** (attempt - 1))
         if delay > self.max_retry_delay_s:
@@ -499,207 +503,3 @@ class _QuietSdk(AbstractContextManager["_QuietSdk"]):
 
 
 _quiet_sdk = _QuietSdk()
-
-
-# --- errors -------------------------------------------------------------------------------
-
-
-def _secrets(explicit_key: str | None = None, client: Any = None) -> tuple[str, ...]:
-    """Every key value in play, to scrub from messages."""
-    values = [explicit_key, *(os.environ.get(v) for v in _KEY_ENV_VARS)]
-    api_client = getattr(client, "_api_client", None)
-    values.append(getattr(api_client, "api_key", None))
-    return tuple(v.strip() for v in values if isinstance(v, str) and len(v.strip()) >= 4)
-
-
-def _clip(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` on one line, without key values, at most ``_MAX_SERVER_MESSAGE`` characters."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    if len(text) > _MAX_SERVER_MESSAGE:
-        text = text[: _MAX_SERVER_MESSAGE - 3].rstrip() + "..."
-    return text
-
-
-def _is_auth_error(exc: BaseException) -> bool:
-    """google.auth's exceptions: Vertex AI found no usable Google Cloud credentials."""
-    return type(exc).__module__.startswith("google.auth")
-
-
-def _vertex_credentials_message(exc: BaseException, secrets: tuple[str, ...]) -> str:
-    return (
-        f"No usable Google Cloud credentials for Vertex AI ({type(exc).__name__}: "
-        f"{_clip(str(exc), secrets)}): run `gcloud auth application-default login`, "
-        "or unset GOOGLE_GENAI_USE_VERTEXAI and set GEMINI_API_KEY."
-    )
-
-
-def _is_api_error(exc: BaseException) -> bool:
-    from google.genai import errors
-
-    return isinstance(exc, errors.APIError)
-
-
-def _error_details(exc: Any) -> list[dict[str, Any]]:
-    body = getattr(exc, "details", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        details = inner.get("details") if isinstance(inner, dict) else None
-        if isinstance(details, list):
-            return [d for d in details if isinstance(d, dict)]
-    return []
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-
-
-def _server_retry_delay(exc: Any) -> float | None:
-    """The server's requested wait: ``RetryInfo.retryDelay`` ("2s", "0.05s"), else a numeric
-    ``Retry-After`` header."""
-    for detail in _error_details(exc):
-        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
-            if match:
-                return float(match.group(1))
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is not None:
-        try:
-            return float(headers.get("retry-after", ""))
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _request_host(exc: BaseException, client: Any) -> str:
-    """``host:port`` the failed request went to."""
-    url = None
-    try:
-        url = str(exc.request.url)  # type: ignore[attr-defined]
-    except Exception:
-        url = None
-    if not url:
-        options = getattr(getattr(client, "_api_client", None), "_http_options", None)
-        url = getattr(options, "base_url", None) or os.environ.get(_BASE_URL_ENV_VAR)
-    if not url:
-        return "the Gemini API"
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return url
-    default = 443 if parts.scheme == "https" else 80
-    return f"{parts.hostname}:{parts.port or default}"
-
-
-def _timeout_s(exc: BaseException, client: Any) -> float | None:
-    try:
-        timeouts = exc.request.extensions.get("timeout", {})  # type: ignore[attr-defined]
-        value = timeouts.get("read") or timeouts.get("connect")
-        if value:
-            return float(value)
-    except Exception:
-        pass
-    options = getattr(getattr(client, "_api_client", None), "_http_options", None)
-    ms = getattr(options, "timeout", None)
-    return ms / 1000 if ms else None
-
-
-def _to_backend_error(
-    exc: BaseException,
-    *,
-    model: str | None,
-    client: Any,
-    attempts: int,
-    midstream: bool = False,
-    max_delay: float | None = None,
-) -> BackendError | None:
-    """The one line a user can act on, for a failure of a Gemini call; None for an exception
-    that is not such a failure (a bug, whose traceback should stay)."""
-    secrets = _secrets(client=client)
-    if _is_api_error(exc):
-        return BackendError(_api_error_message(exc, model, attempts, midstream, max_delay, secrets))
-    if _is_auth_error(exc):
-        return BackendError(_vertex_credentials_message(exc, secrets))
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    host = _request_host(exc, client)
-    if "ConnectTimeout" in names:
-        return BackendError(
-            f"Could not connect to Gemini at {host} within {_fmt_s(_timeout_s(exc, client))}: "
-            "check your network or GOOGLE_GEMINI_BASE_URL."
-        )
-    if names & {"TimeoutException", "Timeout", "TimeoutError"}:
-        return BackendError(
-            f"Gemini did not answer within {_fmt_s(_timeout_s(exc, client))} (read timeout at "
-            f"{host}): try again, or raise it with %gemini config request_timeout=SECONDS."
-        )
-    if names & {"ConnectError", "ConnectionRefusedError"} or (
-        "ConnectionError" in names and "NetworkError" not in names
-    ):
-        what = "connection refused" if "refused" in str(exc).lower() else _clip(str(exc), secrets)
-        return BackendError(
-            f"Could not connect to Gemini at {host} ({what}): check your network or "
-            "GOOGLE_GEMINI_BASE_URL."
-        )
-    if names & {"RemoteProtocolError", "ReadError", "NetworkError", "ChunkedEncodingError"}:
-        when = "mid-reply" if midstream else "before replying"
-        return BackendError(f"The connection to Gemini at {host} closed {when}: try again.")
-    if "TransportError" in names or "RequestError" in names:
-        return BackendError(
-            f"Gemini request to {host} failed ({type(exc).__name__}: "
-            f"{_clip(str(exc), secrets)}): try again."
-        )
-    return None
-
-
-def _fmt_s(seconds: float | None) -> str:
-    return f"{seconds:g} s" if seconds else "the client timeout"
-
-
-def _api_error_message(
-    exc: Any,
-    model: str | None,
-    attempts: int,
-    midstream: bool,
-    max_delay: float | None,
-    secrets: tuple[str, ...],
-) -> str:
-    code = int(getattr(exc, "code", 0) or 0)
-    status = getattr(exc, "status", None) or ""
-    label = f"{code} {status}".strip()
-    server = _clip(str(getattr(exc, "message", "") or ""), secrets)
-    said = f": {server}" if server else ""
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    model_name = model or "the model"
-    if midstream:
-        return f"Gemini's reply broke off mid-stream ({label}){said}; try again."
-    reasons = {str(d.get("reason", "")) for d in _error_details(exc)}
-    if code == 400 and ("API_KEY_INVALID" in reasons or "API key not valid" in server):
-        code = 401
-    if code in (401, 403):
-        return (
-            f"Gemini rejected the API key ({label}){said}; check GEMINI_API_KEY "
-            "(or GOOGLE_API_KEY), or run offline with -m local."
-        )
-    if code == 400:
-        return f"Gemini rejected the request ({label}){said}"
-    if code == 404 and model is None:
-        return f"Gemini API endpoint not found ({label}){said}; check GOOGLE_GEMINI_BASE_URL."
-    if code == 404:
-        return (
-            f"Gemini model '{model_name}' was not found ({label}): choose another model with "
-            "-m NAME."
-        )
-    if code == 429:
-        delay = _server_retry_delay(exc)
-        if max_delay is not None and delay is not None and delay > max_delay:
-            return (
-                f"Gemini quota or rate limit exhausted for {model_name} ({label}); the server "
-                f"asks to wait {delay:g} s: try again later, or choose another model with -m."
-            )
-        return (
-            f"Gemini quota or rate limit exhausted for {model_name} ({label}){tries}: "
-            "wait a minute and try again, or choose another model with -m."
-        )
-    if code >= 500:
-        return f"Gemini server error ({label}){tries}{said}; try again later."
-    return f"Gemini request failed ({label}){said}"
