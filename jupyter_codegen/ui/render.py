@@ -21,7 +21,6 @@ keeps it in :attr:`Surface.errors`. The PNG and the HTML themselves are drawn by
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import html
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from jupyter_codegen.ui import widget_values as wv
 from jupyter_codegen.ui.catalog import EXPR_FUNCTION
 from jupyter_codegen.ui.expr import ExprError, Expression, compile_expr
 from jupyter_codegen.ui.plots import plot_png
@@ -42,7 +42,7 @@ from jupyter_codegen.ui.spec import (
     top_key,
     value_path,
 )
-from jupyter_codegen.ui.tables import markdown_html, plain_value, table_html, value_html
+from jupyter_codegen.ui.tables import markdown_html, table_html, value_html
 
 _ERROR_STYLE = (
     "color:#b00020;background:#fdecea;border-left:3px solid #b00020;padding:4px 8px;"
@@ -324,18 +324,18 @@ class Surface:
     def _build_RangeSlider(self, cid: str, c: dict[str, Any], parents: tuple[str, ...]) -> Any:
         common = {"description": self._label(c), "continuous_update": False, "style": _STYLE}
         if c.get("options") is not None:
-            options = _options(self.resolve(c["options"]))
+            options = wv.options(self.resolve(c["options"]))
             values = [v for _, v in options]
             if not values:
                 raise ExprError("the range has no options")
             path, value = self._initial(c, [values[0], values[-1]])
-            lo, hi = _pair(value, values[0], values[-1])
-            index = (_index(values, lo, 0), _index(values, hi, len(values) - 1))
+            lo, hi = wv.pair(value, values[0], values[-1])
+            index = (wv.index(values, lo, 0), wv.index(values, hi, len(values) - 1))
             w = widgets.SelectionRangeSlider(options=options, index=index, **common)
             return self._control(cid, "RangeSlider", w, path, list, tuple)
         low, high = float(c.get("min", 0) or 0), float(c.get("max", 100) or 0)
         path, value = self._initial(c, [low, high])
-        lo, hi = _pair(value, low, high)
+        lo, hi = wv.pair(value, low, high)
         step = c.get("step")
         if all(float(v).is_integer() for v in (low, high, lo, hi)) and (step or 1) >= 1:
             w = widgets.IntRangeSlider(
@@ -352,7 +352,7 @@ class Surface:
         return self._control(cid, "RangeSlider", w, path, list, tuple)
 
     def _build_Dropdown(self, cid: str, c: dict[str, Any], parents: tuple[str, ...]) -> Any:
-        options = _options(self.resolve(c["options"]))
+        options = wv.options(self.resolve(c["options"]))
         values = [v for _, v in options]
         path, value = self._initial(c, values[0] if values else None)
         if value not in values:
@@ -374,7 +374,7 @@ class Surface:
         first = chosen[0] if chosen else (values[0] if values else None)
         w = widgets.Dropdown(options=options, value=first, description=label, style=_STYLE)
         return self._control(
-            cid, "ChoicePicker", w, path, lambda v: [] if v is None else [v], _first
+            cid, "ChoicePicker", w, path, lambda v: [] if v is None else [v], wv.first
         )
 
     def _build_CheckBox(self, cid: str, c: dict[str, Any], parents: tuple[str, ...]) -> Any:
@@ -400,18 +400,18 @@ class Surface:
         enable_date, enable_time = c.get("enableDate", False), c.get("enableTime", False)
         path, value = self._initial(c, "")
         if enable_time and not enable_date:
-            w: Any = widgets.TimePicker(value=_parse_time(value), **common)
-            return self._control(cid, "DateTimeInput", w, path, _iso, _parse_time)
+            w: Any = widgets.TimePicker(value=wv.parse_time(value), **common)
+            return self._control(cid, "DateTimeInput", w, path, wv.iso, wv.parse_time)
         if enable_time:
-            w = widgets.NaiveDatetimePicker(value=_parse_datetime(value), **common)
-            return self._control(cid, "DateTimeInput", w, path, _iso, _parse_datetime)
-        w = widgets.DatePicker(value=_parse_date(value), **common)
+            w = widgets.NaiveDatetimePicker(value=wv.parse_datetime(value), **common)
+            return self._control(cid, "DateTimeInput", w, path, wv.iso, wv.parse_datetime)
+        w = widgets.DatePicker(value=wv.parse_date(value), **common)
         low, high = self.resolve(c.get("min")), self.resolve(c.get("max"))
         if low:
-            w.min = _parse_date(low)
+            w.min = wv.parse_date(low)
         if high:
-            w.max = _parse_date(high)
-        return self._control(cid, "DateTimeInput", w, path, _iso, _parse_date)
+            w.max = wv.parse_date(high)
+        return self._control(cid, "DateTimeInput", w, path, wv.iso, wv.parse_date)
 
     def _build_Button(self, cid: str, c: dict[str, Any], parents: tuple[str, ...]) -> Any:
         child = self.spec.components.get(str(c["child"]), {})
@@ -617,92 +617,4 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def _first(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return value[0] if value else None
-    return value
-
-
-def _options(value: Any) -> list[tuple[str, Any]]:
-    """Dropdown options as (label, value) pairs from a list, a pandas object or a dict."""
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, dict):
-        return [(str(label), v) for v, label in value.items()]
-    out: list[tuple[str, Any]] = []
-    for item in value or []:
-        if isinstance(item, dict) and "value" in item:
-            out.append((str(item.get("label", item["value"])), item["value"]))
-        else:
-            item = plain_value(item)
-            out.append((str(item), item))
-    return out
-
-
-def _pair(value: Any, low: Any, high: Any) -> tuple[Any, Any]:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return value[0], value[1]
-    return low, high
-
-
-def _index(values: list[Any], value: Any, default: int) -> int:
-    try:
-        return values.index(value)
-    except ValueError:
-        return default
-
-
-def _iso(value: Any) -> str:
-    return value.isoformat() if value is not None else ""
-
-
-def _parse_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _parse_time(value: Any) -> dt.time | None:
-    if isinstance(value, dt.time):
-        return value
-    try:
-        return dt.time.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _parse_datetime(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def error_summary(surface: Surface) -> str | None:
-    """The surface's errors as text for a repair prompt, or None when it has none."""
-    if not surface.errors:
-        return None
-    lines = []
-    for cid, message in surface.errors.items():
-        component = surface.spec.components.get(cid, {})
-        kind = component.get("component", "?")
-        shown = {k: v for k, v in component.items() if k not in ("id", "component")}
-        lines.append(f"- component '{cid}' ({kind}) {json_short(shown)}: {message}")
-    return "\n".join(lines)
-
-
-def json_short(value: Any, limit: int = 300) -> str:
-    import json
-
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-__all__ = ["Surface", "SurfaceView", "error_summary"]
+__all__ = ["Surface", "SurfaceView"]
