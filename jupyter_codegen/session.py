@@ -16,7 +16,7 @@ from jupyter_codegen.kernel.context import KernelContext, build_context
 from jupyter_codegen.kernel.context_cache import DescriptionCache
 from jupyter_codegen.kernel.executor import is_user_name
 from jupyter_codegen.kernel.redact import NamespaceScan
-from jupyter_codegen.model.backends import Backend, backend_kind
+from jupyter_codegen.model.backends import Backend, create_backend
 from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from jupyter_codegen.notebook.history import History
 from jupyter_codegen.notebook.pins import PinStore
@@ -62,7 +62,8 @@ class CodegenSession:
         self.last_error: str | None = None
         #: Backends by model name; tests and benchmarks may put their own here.
         self.backends: dict[str, Backend] = {}
-        self._gemini_client: Any = None
+        #: What the session's backends of one kind share (the Gemini client).
+        self._shared: dict[str, Any] = {}
         self._told_local = False
         self._local_installed = False
         #: Code the prompt cell just ran itself; the identical cell right after it is skipped.
@@ -95,20 +96,9 @@ class CodegenSession:
         """The backend for ``model``, created once and reused across cells."""
         if model in self.backends:
             return self.backends[model]
-        kind = backend_kind(model)
-        backend: Backend
-        if kind == "gemini":
-            from jupyter_codegen.model.backends.gemini import GeminiBackend, make_client
-
-            if self._gemini_client is None:
-                self._gemini_client = make_client(timeout_s=self.config.request_timeout)
-            backend = GeminiBackend(model, self._gemini_client)
-        elif kind == "local":
-            from jupyter_codegen.model.backends.local import LocalBackend
-
-            backend = LocalBackend(model)
-        else:
-            raise UsageError(f"Model '{model}' is for tests: put a ScriptedBackend in backends.")
+        backend = create_backend(
+            model, request_timeout=self.config.request_timeout, shared=self._shared
+        )
         self.backends[model] = backend
         return backend
 

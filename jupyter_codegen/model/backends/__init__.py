@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from jupyter_codegen.errors import UsageError
 from jupyter_codegen.model.backends.base import Backend, Capabilities, ModelRequest, Reply, collect
 
@@ -11,7 +14,9 @@ __all__ = [
     "ModelRequest",
     "Reply",
     "backend_kind",
+    "backend_class",
     "capabilities_of",
+    "create_backend",
     "collect",
 ]
 
@@ -32,18 +37,31 @@ def backend_kind(model: str) -> str:
     )
 
 
+#: The backend class of each kind of model name, imported on first use (a pinned run on the
+#: embedded model never imports the Gemini SDK). A new backend is a file and a row here.
+_CLASSES = {
+    "gemini": ("jupyter_codegen.model.backends.gemini", "GeminiBackend"),
+    "local": ("jupyter_codegen.model.backends.local", "LocalBackend"),
+    "scripted": ("jupyter_codegen.model.backends.scripted", "ScriptedBackend"),
+}
+
+
+def backend_class(model: str) -> Any:
+    """The class of the backend that serves ``model`` (one-line UsageError for unknown names)."""
+    module, name = _CLASSES[backend_kind(model)]
+    return getattr(importlib.import_module(module), name)
+
+
 def capabilities_of(model: str) -> Capabilities:
     """What the backend for ``model`` can do, read from its class (nothing is created, so a
     pinned run pays no client or model load)."""
-    kind = backend_kind(model)
-    if kind == "gemini":
-        from .gemini import GeminiBackend
+    capabilities: Capabilities = backend_class(model).capabilities
+    return capabilities
 
-        return GeminiBackend.capabilities
-    if kind == "local":
-        from .local import LocalBackend
 
-        return LocalBackend.capabilities
-    from .scripted import SCRIPTED_CAPABILITIES
-
-    return SCRIPTED_CAPABILITIES
+def create_backend(model: str, *, request_timeout: float, shared: dict[str, Any]) -> Backend:
+    """A new backend for ``model``; ``shared``: what a session's backends share (clients)."""
+    backend: Backend = backend_class(model).create(
+        model, request_timeout=request_timeout, shared=shared
+    )
+    return backend

@@ -161,6 +161,12 @@ class Backend(Protocol):
     #: The model name as the user would type it after ``-m``.
     model: str
 
+    @classmethod
+    def create(cls, model: str, *, request_timeout: float, shared: dict[str, Any]) -> Backend:
+        """The backend a session uses for ``model``; ``shared`` holds what the session's
+        backends of one kind share (a client)."""
+        ...
+
     def stream(self, request: ModelRequest) -> Iterator[BackendEvent]: ...
 
 

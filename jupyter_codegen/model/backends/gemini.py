@@ -199,6 +199,14 @@ class GeminiBackend:
     kind = "gemini"
     capabilities = Capabilities(native_tools=True, code_execution=True, json_schema=True)
 
+    @classmethod
+    def create(cls, model: str, *, request_timeout: float, shared: dict[str, Any]) -> GeminiBackend:
+        """The backend a session uses: every Gemini model of a session shares one client."""
+        client = shared.get("gemini_client")
+        if client is None:
+            client = shared["gemini_client"] = make_client(timeout_s=request_timeout)
+        return cls(model, client)
+
     def __init__(
         self,
         model: str,

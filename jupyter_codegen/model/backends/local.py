@@ -210,6 +210,11 @@ class LocalBackend:
     kind = "local"
     capabilities = Capabilities(compact_prompts=True, cheap_sampling=True, json_schema=True)
 
+    @classmethod
+    def create(cls, model: str, *, request_timeout: float, shared: dict[str, Any]) -> LocalBackend:
+        """The backend a session uses (the model loads on its first request)."""
+        return cls(model)
+
     def __init__(
         self,
         model: str = "local",

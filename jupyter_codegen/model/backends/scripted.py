@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from jupyter_codegen.errors import BackendError
+from jupyter_codegen.errors import BackendError, UsageError
 from jupyter_codegen.model.backends.base import (
     BackendEvent,
     Capabilities,
@@ -36,6 +37,12 @@ class ScriptedBackend:
     """Replays replies queued with :meth:`push`; records every request it was sent."""
 
     kind = "scripted"
+
+    @classmethod
+    def create(
+        cls, model: str, *, request_timeout: float, shared: dict[str, Any]
+    ) -> ScriptedBackend:
+        raise UsageError(f"Model '{model}' is for tests: put a ScriptedBackend in backends.")
 
     def __init__(self, model: str = "scripted", capabilities: Capabilities | None = None) -> None:
         self.model = model
