@@ -38,6 +38,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from jupyter_codegen.errors import InvalidArgumentsError
 from jupyter_codegen.functions.schema import ArgumentError, RegistrationError
 from jupyter_codegen.functions.signature import FunctionSchema, function_schema, type_notes
 from jupyter_codegen.kernel.redact import redact
@@ -63,15 +64,6 @@ _repr.maxother = 80
 _repr.maxlist = 4
 _repr.maxdict = 4
 _repr.maxlevel = 2
-
-
-class InvalidArgumentsError(TypeError):
-    """Generated code called a registered function with arguments that do not match its
-    declared types. ``reason`` is the short part (for the call log)."""
-
-    def __init__(self, message: str, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason or message
 
 
 def short_repr(value: Any, limit: int = 80) -> str:

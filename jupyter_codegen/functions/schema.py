@@ -29,24 +29,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_codegen.errors import UsageError
+from jupyter_codegen.errors import ArgumentError, RegistrationError
 from jupyter_codegen.functions.docstrings import parse_docstring
 
 _NoneType = type(None)
-
-
-class RegistrationError(UsageError):
-    """A function cannot be offered to the model (missing or unsupported annotations, ...)."""
-
-
-class ArgumentError(Exception):
-    """One argument does not match its declared type. ``path`` is where (``unit``,
-    ``stops[2].city``), ``reason`` what was expected and what came."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}" if path else reason)
-        self.path = path
-        self.reason = reason
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -28,17 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_codegen.errors import CodegenError, PolicyError
+from jupyter_codegen.errors import CodegenError, ConfirmationPending, PolicyError
 
 #: Environment variable for headless runs: "ask" (default), "auto-yes" or "auto-no".
 CONFIRM_ENV = "JUPYTER_CODEGEN_CONFIRM"
 MODES = ("ask", "auto-yes", "auto-no")
-
-
-class ConfirmationPending(CodegenError):
-    """The code waits for a click on *Run* below the prompt cell; nothing ran yet."""
-
-    panel: Any = None
 
 
 @dataclass(frozen=True)

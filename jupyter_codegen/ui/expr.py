@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_codegen.errors import ExprError
+
 #: Builtins an expression may call (all pure).
 SAFE_BUILTINS: dict[str, Callable[..., Any]] = {
     "abs": abs,
@@ -247,10 +249,6 @@ _NODE_WORDS = {
     ast.LShift: "bit shifts",
     ast.RShift: "bit shifts",
 }
-
-
-class ExprError(Exception):
-    """An expression that is not allowed, or that failed; the message is one line."""
 
 
 def _bounded_range(*args: int) -> range:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_codegen.errors import CodegenError
+from jupyter_codegen.errors import SpecError
 from jupyter_codegen.ui.catalog import CATALOG_ID, EXPR_FUNCTION, PROTOCOL_VERSION, catalog_for
 from jupyter_codegen.ui.expr import SAFE_BUILTINS, ExprError, compile_expr, is_data
 
@@ -44,10 +44,6 @@ CONTROLS = frozenset(
 )
 _TAGS = re.compile(r"</?a2ui-json[^>]*>", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
-
-
-class SpecError(CodegenError):
-    """A UI spec that is not valid: one line saying what and where."""
 
 
 @dataclass(frozen=True)
