@@ -15,7 +15,19 @@ from typing import Any
 
 import nbformat
 import pytest
-from badkit import STATE_OK, Case, Router, always, assert_case, cells_for, code_reply, sequence
+from badkit import (
+    SETUP,
+    STATE_CHECK,
+    STATE_OK,
+    Case,
+    Router,
+    always,
+    assert_case,
+    cells_for,
+    code_reply,
+    printed,
+    sequence,
+)
 from gemini_server import (
     FAKE_GEMINI_KEY,
     GeminiTestServer,
@@ -369,7 +381,8 @@ def test_notebook_stays_valid(matrix: tuple[Any, Router, Path]) -> None:
 
 
 def test_no_key_then_connection_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No key: one line saying how to get one. Then a key but nothing listening: one line."""
+    """No key: one line saying how to get one. Then a key but nothing listening: one line.
+    After each, a check cell reads the user's state (``SETUP``) back unchanged."""
     url, sock = closed_port_url()
     try:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", url)
@@ -378,18 +391,21 @@ def test_no_key_then_connection_refused(tmp_path: Path, monkeypatch: pytest.Monk
         for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
             monkeypatch.delenv(name, raising=False)
         cells = [
-            "%load_ext jupyter_codegen\nsentinel = 123",
+            SETUP,
             "%%gemini\nanything",
-            f"import os\nos.environ['GEMINI_API_KEY'] = {FAKE_GEMINI_KEY!r}\nprint(sentinel)",
+            STATE_CHECK,
+            f"import os\nos.environ['GEMINI_API_KEY'] = {FAKE_GEMINI_KEY!r}",
             "%%gemini\nanything",
-            "print('alive', sentinel)",
+            STATE_CHECK,
         ]
         nb = execute(make_notebook(cells), tmp_path, timeout=60)
     finally:
         sock.close()
+    assert not errors_of(nb.cells[0]), text_of(nb.cells[0])
     (no_key,) = errors_of(nb.cells[1])
     assert len(no_key.traceback) == 1 and "No Gemini API key" in no_key.traceback[0]
-    (refused,) = errors_of(nb.cells[3])
+    (refused,) = errors_of(nb.cells[4])
     assert len(refused.traceback) == 1 and "connection refused" in refused.traceback[0]
-    assert "alive 123" in text_of(nb.cells[4])
-    assert STATE_OK  # the shared state line is exercised by the matrix above
+    for check in (nb.cells[2], nb.cells[5]):
+        assert not errors_of(check), f"the kernel is not usable: {text_of(check)!r}"
+        assert printed(check).strip() == STATE_OK, f"state changed: {text_of(check)!r}"

@@ -315,9 +315,56 @@ def test_repeated_policy_rejection_exhausts_fixes(shell: Any) -> None:
     assert_state(shell)
 
 
-def test_nested_garbage_reply_is_rejected_not_crashing(shell: Any) -> None:
-    backend(shell).push(fence("x = " + "[" * 3000), fence("print('recovered')"))
+NESTED_GARBAGE = "x = " + "[" * 3000
+#: What the policy says about it (the parser's limit): the code is rejected before it runs.
+NESTED_REJECTION = "SyntaxError: too many nested parentheses (line 1)"
+
+
+@pytest.fixture
+def cells_run(shell: Any) -> Iterator[list[str]]:
+    """The source of every cell the shell starts to run from here on (the generated code goes
+    through ``run_cell``, whose ``pre_run_cell`` fires before it compiles anything)."""
+    seen: list[str] = []
+
+    def record(info: Any) -> None:
+        seen.append(info.raw_cell)
+
+    shell.events.register("pre_run_cell", record)
+    yield seen
+    shell.events.unregister("pre_run_cell", record)
+
+
+def test_nested_garbage_reply_is_rejected_not_crashing(
+    shell: Any, capsys: Any, cells_run: list[str]
+) -> None:
+    """The policy rejects the code before it runs, says why in one line and asks for a fix,
+    which then runs."""
+    backend(shell).push(fence(NESTED_GARBAGE), fence("print('recovered')"))
     gemini(shell, "deep")
+    out = capsys.readouterr().out
+    assert f"attempt 1 failed: {NESTED_REJECTION} — asking scripted for a fix" in out
+    assert "recovered" in out
+    assert [c.strip() for c in cells_run] == ["print('recovered')"]  # the garbage never ran
+    repair = backend(shell).requests[1]
+    assert repair.mode == "repair"
+    assert NESTED_REJECTION in repair.turns[-1].parts[0].text
+    assert "x" not in shell.user_ns
+    assert [e.status for e in session_for(shell).history.entries] == ["ok"]
+    assert_state(shell)
+
+
+def test_nested_garbage_reply_without_fixes_is_rejected_in_one_line(
+    shell: Any, cells_run: list[str]
+) -> None:
+    backend(shell).push(fence(NESTED_GARBAGE))
+    with pytest.raises(CodeFailedError) as info:
+        gemini(shell, "deep", "--max-fixes 0")
+    assert one_line(info.value).startswith(
+        f"The generated code still fails after 1 attempt(s): {NESTED_REJECTION}."
+    )
+    assert cells_run == [] and "x" not in shell.user_ns
+    assert len(backend(shell).requests) == 1  # no repair was asked for
+    assert session_for(shell).history.entries[-1].status == f"failed: {NESTED_REJECTION}"
     assert_state(shell)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from gemini_server import text
 from labpage import Notebook, output_text
 
@@ -143,10 +142,6 @@ def test_edited_generated_cell_is_pinned_and_kept_when_regenerated(
     assert page.console_errors == []
 
 
-@pytest.mark.skipif(
-    "resume" not in Placement.__dataclass_fields__,
-    reason="the engine does not call back into the generated cell yet (Placement.resume)",
-)
 def test_failing_generated_cell_is_repaired_in_place(
     page: Any, lab_server: Any, gemini: Any
 ) -> None:
