@@ -32,18 +32,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_codegen.notebook.frontend import (
+from jupyter_codegen.notebook.cells import code_hash, is_edited
+from jupyter_codegen.notebook.frontend import FallbackFrontend, LinkedCell, Placement
+from jupyter_codegen.notebook.protocol import (
+    COMM_TARGET,
     METADATA_KEY,
-    FallbackFrontend,
-    LinkedCell,
-    Placement,
-    code_hash,
+    PROTOCOL_VERSION,
+    ChatDeltaMsg,
+    ChatDoneMsg,
+    ChatMsg,
+    GeneratedMetaJSON,
+    Hint,
+    HistoryEntry,
+    InfoMsg,
+    KernelMsg,
+    OpenData,
+    PlacedMsg,
+    PlaceMsg,
+    ReplaceMsg,
+    RequeueMsg,
+    read_connect,
+    read_frontend_msg,
+    read_hint,
 )
 from jupyter_codegen.session import CodegenSession, current_session
 
-#: Version of the message set in docs/protocol.md; both sides check it.
-PROTOCOL_VERSION = 1
-COMM_TARGET = "jupyter_codegen"
 _MODULE = "jupyter_codegen.comm_frontend"
 
 
@@ -113,7 +126,7 @@ class CommFrontend:
             from comm import create_comm
 
             comm = create_comm(
-                target_name=COMM_TARGET, data={"version": PROTOCOL_VERSION, "client": client}
+                target_name=COMM_TARGET, data=OpenData(version=PROTOCOL_VERSION, client=client)
             )
 
             def on_msg(msg: dict[str, Any]) -> None:
@@ -127,29 +140,28 @@ class CommFrontend:
             self.comms[client] = comm
         return comm
 
-    def send(self, client: str, message: dict[str, Any]) -> None:
+    def send(self, client: str, message: KernelMsg) -> None:
         self.comm_for(client).send({"version": PROTOCOL_VERSION, **message})
 
     # --- 1. hints ---------------------------------------------------------------------------
 
-    def on_hint(self, data: dict[str, Any]) -> None:
-        client, prompt_id = str(data["client"]), str(data["cell_id"])
+    def on_hint(self, hint: Hint) -> None:
+        client, prompt_id = hint["client"], hint["cell_id"]
         self.comm_for(client)
         self.hinted[prompt_id] = client
-        raw = data.get("linked")
+        raw = hint["linked"]
         linked = None
-        if isinstance(raw, dict):
-            stored = raw.get("code_hash")
+        if raw is not None:
             linked = LinkedCell(
                 prompt_cell_id=prompt_id,
-                cell_id=str(raw["cell_id"]),
-                code=str(raw["code"]),
-                prompt_hash=raw.get("prompt_hash"),
-                # Edited: the cell's code is not the code that was placed there (same rule as
-                # the headless runner); a cell without a stored hash is taken as unedited.
-                edited=bool(stored) and code_hash(str(raw["code"])) != stored,
+                cell_id=raw["cell_id"],
+                code=raw["code"],
+                prompt_hash=raw["prompt_hash"],
+                # The rule (notebook/cells.py, as the runner and the badge decide it): a cell
+                # without a stored hash counts as edited.
+                edited=is_edited(raw["code"], raw["code_hash"]),
             )
-        self.session.link.hint(prompt_id, linked, regenerate=bool(data.get("regenerate")))
+        self.session.link.hint(prompt_id, linked, regenerate=hint["regenerate"])
 
     # --- 2. placement -----------------------------------------------------------------------
 
@@ -160,46 +172,46 @@ class CommFrontend:
             running.placement = placement
             self.send(
                 running.client,
-                {
-                    "type": "replace",
-                    "cell_id": running.cell_id,
-                    "code": placement.code,
-                    "metadata": self._metadata(placement),
-                },
+                ReplaceMsg(
+                    type="replace",
+                    cell_id=running.cell_id,
+                    code=placement.code,
+                    metadata=self._metadata(placement),
+                ),
             )
             return False
         prompt_id = placement.prompt_cell_id
         client = self.hinted.get(prompt_id) if prompt_id else None
-        if client is None or client not in self.comms:
+        if prompt_id is None or client is None or client not in self.comms:
             return self.fallback.place(placement)
         cell_id = placement.update_cell_id or f"codegen-{uuid.uuid4().hex[:12]}"
         insert = placement.update_cell_id is None
-        metadata: dict[str, Any] | None = self._metadata(placement)
+        metadata: GeneratedMetaJSON | None = self._metadata(placement)
         linked = self.session.link.linked_cell(prompt_id)
         if insert and linked is not None and linked.edited and linked.code == placement.code:
             # The user's edit is the pinned answer: run that cell as it is, and keep its
-            # metadata (its stored hash is what marks it as edited).
+            # metadata (its stored hash, or the lack of one, is what marks it as edited).
             cell_id, insert, metadata = linked.cell_id, False, None
         run = bool(getattr(placement, "run", True))
         if run:
             self.pending[cell_id] = _Pending(cell_id, client, placement)
         self.send(
             client,
-            {
-                "type": "place",
-                "prompt_cell_id": prompt_id,
-                "cell_id": cell_id,
-                "insert": insert,
-                "supersede_cell_id": placement.supersede_cell_id,
-                "code": placement.code,
-                "metadata": metadata,
-                "run": run,
-            },
+            PlaceMsg(
+                type="place",
+                prompt_cell_id=prompt_id,
+                cell_id=cell_id,
+                insert=insert,
+                supersede_cell_id=placement.supersede_cell_id,
+                code=placement.code,
+                metadata=metadata,
+                run=run,
+            ),
         )
         return True
 
     @staticmethod
-    def _metadata(placement: Placement) -> dict[str, Any]:
+    def _metadata(placement: Placement) -> GeneratedMetaJSON:
         meta = placement.meta.to_json()
         meta["code_hash"] = meta.get("code_hash") or code_hash(placement.code)
         return meta
@@ -264,47 +276,53 @@ class CommFrontend:
 
     def defer(self, cell_id: str, client: str) -> None:
         """Run nothing now; the extension runs the cell again after the pending generated cell."""
-        self.send(client, {"type": "requeue", "cell_ids": [cell_id]})
+        self.send(client, RequeueMsg(type="requeue", cell_ids=[cell_id]))
 
     # --- messages from the extension --------------------------------------------------------
 
     def _on_msg(self, client: str, msg: dict[str, Any]) -> None:
-        data = msg.get("content", {}).get("data", {})
-        kind = data.get("type")
-        if kind == "placed":
-            pending = self.pending.get(str(data.get("cell_id")))
-            if pending is not None:
-                if data.get("ok") and data.get("will_run"):
-                    pending.acked = True
-                else:
-                    self.pending.pop(pending.cell_id, None)
+        data = read_frontend_msg(msg.get("content", {}).get("data"))
+        if data is None:
+            return  # malformed, another version, or a type this kernel does not know
+        if data["type"] == "placed":
+            self.on_placed(client, data)
+        elif data["type"] == "chat":
+            self.chat(client, data)
+        elif data["type"] == "info_request":
             self.send_info(client)
-        elif kind == "chat":
-            self.chat(client, str(data.get("id", "")), str(data.get("text", "")), data)
-        elif kind == "info_request":
-            self.send_info(client)
+
+    def on_placed(self, client: str, placed: PlacedMsg) -> None:
+        pending = self.pending.get(placed["cell_id"])
+        if pending is not None:
+            if placed["ok"] and placed["will_run"]:
+                pending.acked = True
+            else:
+                self.pending.pop(pending.cell_id, None)
+        self.send_info(client)
 
     # --- the sidebar ------------------------------------------------------------------------
 
-    def chat(self, client: str, chat_id: str, text: str, data: dict[str, Any]) -> None:
+    def chat(self, client: str, msg: ChatMsg) -> None:
         """A sidebar question (:mod:`jupyter_codegen.modes.chat`), streamed back as
         ``chat_delta`` messages and ended by ``chat_done``; the code is not run."""
         from jupyter_codegen.modes.chat import answer_chat
 
-        def on_text(delta: str) -> None:
-            self.send(client, {"type": "chat_delta", "id": chat_id, "text": delta})
+        chat_id = msg["id"]
 
-        reply = answer_chat(self.session, text, str(data.get("model") or ""), on_text)
+        def on_text(delta: str) -> None:
+            self.send(client, ChatDeltaMsg(type="chat_delta", id=chat_id, text=delta))
+
+        reply = answer_chat(self.session, msg["text"], msg["model"], on_text)
         self.send(
             client,
-            {
-                "type": "chat_done",
-                "id": chat_id,
-                "text": reply.text,
-                "code": reply.code,
-                "model": reply.model,
-                "error": reply.error,
-            },
+            ChatDoneMsg(
+                type="chat_done",
+                id=chat_id,
+                text=reply.text,
+                code=reply.code,
+                model=reply.model,
+                error=reply.error,
+            ),
         )
         self.send_info(client)
 
@@ -319,46 +337,46 @@ class CommFrontend:
         except CodegenError:
             model = None
         history = [
-            {
-                "time": e.time,
-                "prompt": e.prompt,
-                "model": e.model,
-                "mode": e.mode,
-                "source": e.source,
-                "attempts": e.attempts,
-                "status": e.status,
-                "code": e.code,
-                "cell_id": e.cell_id,
-            }
+            HistoryEntry(
+                time=e.time,
+                prompt=e.prompt,
+                model=e.model,
+                mode=e.mode,
+                source=e.source,
+                attempts=e.attempts,
+                status=e.status,
+                code=e.code,
+                cell_id=e.cell_id,
+            )
             for e in session.history.entries[-50:]
         ]
         self.send(
             client,
-            {
-                "type": "info",
-                "status": describe_status(session),
-                "model": model,
-                "functions": list(session.functions.describe_for_prompt()),
-                "history": history,
-                "last_error": session.last_error,
-            },
+            InfoMsg(
+                type="info",
+                status=describe_status(session),
+                model=model,
+                functions=list(session.functions.describe_for_prompt()),
+                history=history,
+                last_error=session.last_error,
+            ),
         )
 
 
 def hint(payload: str) -> None:
     """What the extension sends (a silent execute) before a prompt cell's execute request."""
-    data = json.loads(payload)
-    if data.get("version") != PROTOCOL_VERSION:
-        return  # an extension of another version: its cells use the fallback
+    data = read_hint(json.loads(payload))
+    if data is None:
+        return  # an extension of another version (or a broken hint): its cells use the fallback
     CommFrontend.install(current_session()).on_hint(data)
 
 
 def connect(payload: str) -> None:
     """The sidebar asks for the comm before any prompt cell ran (a silent execute)."""
-    data = json.loads(payload)
-    if data.get("version") != PROTOCOL_VERSION:
+    data = read_connect(json.loads(payload))
+    if data is None:
         return
-    client = str(data["client"])
+    client = data["client"]
     frontend = CommFrontend.install(current_session())
     frontend.comm_for(client)
     frontend.send_info(client)

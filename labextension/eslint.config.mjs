@@ -21,7 +21,7 @@ export default defineConfig([
         ...globals.es2020
       },
       parserOptions: {
-        project: 'tsconfig.json',
+        project: ['tsconfig.json', 'tsconfig.test.json'],
         sourceType: 'module'
       }
     },

@@ -107,9 +107,32 @@ def test_hint_installs_frontend_opens_comm_and_decides_edited(shell):
         "P", {"cell_id": "G", "code": "print(2)", "code_hash": code_hash(code), "prompt_hash": "h"}
     )
     assert session_for(shell).link.linked_cell("P").edited
-    hint("P", {"cell_id": "G", "code": "print(2)", "code_hash": None, "prompt_hash": "h"})
-    assert not session_for(shell).link.linked_cell("P").edited  # no stored hash: not edited
     assert len(shell.fake_comms) == 1  # one comm per client
+
+
+def test_a_linked_cell_without_a_stored_hash_counts_as_edited(shell):
+    """Nothing says the cell is unedited, so a regeneration keeps it (superseded) instead of
+    overwriting it, and it is the pinned answer (notebook/cells.py: is_edited)."""
+    hint("P", {"cell_id": "G", "code": "print(2)", "code_hash": None, "prompt_hash": "h"})
+    link = session_for(shell).link.linked_cell("P")
+    assert link is not None and link.edited and link.code == "print(2)"
+    frontend(shell).place(placement("print(2)"))
+    sent = shell.fake_comms[0].sent[-1]
+    assert sent["cell_id"] == "G" and sent["insert"] is False and sent["metadata"] is None
+
+
+def test_hint_fields_the_kernel_does_not_read_are_ignored(shell):
+    """An extension of the same version that still sends ``auto_run`` (dropped from the hint)."""
+    code = "print(1)"
+    linked = {"cell_id": "G", "code": code, "code_hash": code_hash(code), "prompt_hash": "h"}
+    hint("P", linked, auto_run=True, regenerate=True)
+    assert not session_for(shell).link.linked_cell("P").edited
+    assert session_for(shell).link.take_regenerate("P")
+
+
+def test_a_malformed_hint_is_ignored(shell):
+    hint("P", {"cell_id": "G"})  # no code
+    assert not isinstance(session_for(shell).frontend, CommFrontend)
 
 
 def test_other_protocol_versions_are_ignored(shell):
@@ -184,6 +207,18 @@ def test_answered_placement_whose_cell_never_ran_is_dropped(shell):
     shell.kernel.request("other", "m1")  # the generated cell's request was aborted
     shell.run_cell("v = 2")
     assert shell.user_ns["v"] == 2 and frontend(shell).pending == {}
+
+
+def test_placed_messages_of_another_version_or_type_are_ignored(shell):
+    hint("P")
+    frontend(shell).place(placement("x = 1"))
+    comm = shell.fake_comms[0]
+    cell_id = comm.sent[-1]["cell_id"]
+    comm.handler({"content": {"data": {"version": 99, "type": "placed", "cell_id": cell_id}}})
+    comm.receive({"type": "unknown"})
+    assert not frontend(shell).pending[cell_id].acked
+    comm.receive({"type": "placed", "cell_id": cell_id, "ok": True, "will_run": True})
+    assert frontend(shell).pending[cell_id].acked
 
 
 def test_placement_not_run_by_the_extension_is_dropped(shell):

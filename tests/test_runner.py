@@ -108,6 +108,31 @@ def test_edited_generated_cell_is_kept_and_pinned(server, tmp_path):
     assert nb.cells[3].metadata[METADATA_KEY]["superseded"] is True
 
 
+def test_generated_cell_without_a_stored_hash_counts_as_edited(server, tmp_path):
+    """No stored hash: nothing says the cell is unedited (notebook/cells.py: is_edited), so it
+    is the pinned answer and a regeneration keeps it, superseded, instead of overwriting it."""
+    server.enqueue(code_reply("print('generated')"), code_reply("print('regenerated')"))
+    path = write(tmp_path, ["%load_ext jupyter_codegen", "%%gemini\nSay something."])
+    out = tmp_path / "nb.out.ipynb"
+    run_notebook(path, out, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    del nb.cells[2].metadata[METADATA_KEY]["code_hash"]  # e.g. written by an older version
+    nb.cells[2].source = "print('mine')"
+    nbformat.write(nb, out)
+
+    run_notebook(out, out, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    assert server.request_count == 1 and len(nb.cells) == 3
+    assert nb.cells[2].source == "print('mine')" and "mine" in outputs_text(nb.cells[2])
+
+    run_notebook(out, out, regenerate=True, progress=lambda line: None)
+    nb = nbformat.read(out, as_version=4)
+    assert server.request_count == 2
+    assert nb.cells[2].source == "print('regenerated')"
+    assert nb.cells[3].source == "print('mine')"  # never overwritten
+    assert nb.cells[3].metadata[METADATA_KEY]["superseded"] is True
+
+
 def test_cli_exit_code_names_failing_cell(server, tmp_path, capsys):
     server.enqueue(*(code_reply("1/0") for _ in range(3)))
     path = write(tmp_path, ["%load_ext jupyter_codegen", "%%gemini\nDivide by zero."])

@@ -11,19 +11,17 @@ prompt cell and inserts it with IPython's ``set_next_input`` (the fallback).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-#: Cell-metadata key (and MIME type) that links a generated cell to its prompt cell.
-METADATA_KEY = "jupyter_codegen"
+# The hash rule lives with the other notebook rules (cells.py), the metadata key with the
+# protocol; both stay importable from here.
+from jupyter_codegen.notebook.cells import code_hash as code_hash
+from jupyter_codegen.notebook.protocol import METADATA_KEY as METADATA_KEY
+from jupyter_codegen.notebook.protocol import GeneratedMetaJSON
+
 MIME_TYPE = "application/vnd.jupyter-codegen+json"
-
-
-def code_hash(code: str) -> str:
-    """Identity of a generated cell's code (trailing whitespace ignored, as editors strip it)."""
-    return hashlib.sha256(code.rstrip().encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,9 @@ class GeneratedMeta:
     code_hash: str = ""
     superseded: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> GeneratedMetaJSON:
         # All fields are plain values: a shallow copy (``asdict`` deep-copies recursively).
-        return dict(vars(self))
+        return cast(GeneratedMetaJSON, dict(vars(self)))
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,8 @@ class LinkedCell:
     code: str
     #: The prompt hash stored in the generated cell's metadata; the prompt changed if it differs.
     prompt_hash: str | None = None
-    #: True when the user changed the code since it was generated (the edit is the pinned answer).
+    #: True when the user changed the code since it was generated (the edit is the pinned answer;
+    #: :func:`.cells.is_edited`: a cell without a stored hash counts as edited).
     edited: bool = False
 
 

@@ -21,7 +21,9 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from jupyter_codegen.notebook.frontend import HINT_KEY, METADATA_KEY, MIME_TYPE, code_hash
+from jupyter_codegen.notebook.cells import generated_meta, is_edited, is_prompt_cell, linked_cell
+from jupyter_codegen.notebook.frontend import HINT_KEY, METADATA_KEY, MIME_TYPE
+from jupyter_codegen.notebook.protocol import RunnerHint, RunnerLinked
 
 _OWN_ROLES = {"status", "header", "log"}
 _OUR_ERRORS = {
@@ -55,32 +57,6 @@ class RunReport:
     @property
     def failures(self) -> list[CellReport]:
         return [c for c in self.cells if not c.ok]
-
-
-def is_prompt_cell(cell: Any) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith("%%gemini")
-
-
-def link_of(cell: Any) -> dict[str, Any] | None:
-    meta = cell.get("metadata", {}).get(METADATA_KEY)
-    return meta if isinstance(meta, dict) and "prompt_hash" in meta else None
-
-
-def linked_cells(nb: Any, index: int) -> list[int]:
-    """Indexes of the generated cells right below prompt ``index`` that link to it."""
-    prompt_id = nb.cells[index].get("id")
-    found, j = [], index + 1
-    while j < len(nb.cells):
-        link = link_of(nb.cells[j])
-        if link is None or link.get("prompt_cell_id") != prompt_id:
-            break
-        found.append(j)
-        j += 1
-    return found
-
-
-def _superseded(cell: Any) -> bool:
-    return bool((link_of(cell) or {}).get("superseded"))
 
 
 def _prompt_label(cell: Any) -> str:
@@ -180,11 +156,11 @@ class Runner:
             while index < len(self.nb.cells):
                 cell = self.nb.cells[index]
                 total = len(self.nb.cells)
-                if cell.cell_type != "code" or link_of(cell) is not None:
+                if cell.cell_type != "code" or generated_meta(cell) is not None:
                     index += 1  # markdown, or a generated cell: its code ran with its prompt
                     continue
                 t0 = time.monotonic()
-                if is_prompt_cell(cell):
+                if is_prompt_cell(cell.source):
                     report.prompts += 1
                     cell_report = self._run_prompt(index, report)
                 else:
@@ -209,24 +185,23 @@ class Runner:
     def _run_prompt(self, index: int, report: RunReport) -> CellReport:
         cell = self.nb.cells[index]
         label = _prompt_label(cell)
-        below = [j for j in linked_cells(self.nb, index) if not _superseded(self.nb.cells[j])]
-        active = below[0] if below else None
-        payload: dict[str, Any] = {
+        # The linked generated cell (the rules: notebook/cells.py, as the extension reads them).
+        active = linked_cell(self.nb.cells, index)
+        payload: RunnerHint = {
             "cell_id": cell.id,
             "is_next": True,
             "regenerate": self.regenerate,
         }
         edited = False
         if active is not None:
-            gen = self.nb.cells[active]
-            link = link_of(gen) or {}
-            edited = code_hash(gen.source) != link.get("code_hash")
-            payload["linked"] = {
-                "cell_id": gen.id,
-                "code": gen.source,
-                "prompt_hash": link.get("prompt_hash"),
-                "edited": edited,
-            }
+            link = generated_meta(active) or {}
+            edited = is_edited(active.source, link.get("code_hash"))
+            payload["linked"] = RunnerLinked(
+                cell_id=active.id,
+                code=active.source,
+                prompt_hash=link.get("prompt_hash"),
+                edited=edited,
+            )
         with _request_metadata(self.client, {"cellId": cell.id, HINT_KEY: payload}):
             self.client.execute_cell(cell, index)
 
@@ -244,13 +219,13 @@ class Runner:
             report.generated += 1
 
         if active is not None and (record["source"] == "pinned" or not edited):
-            target = self.nb.cells[active]
+            target = active
             if not edited:  # an unedited generated cell is ours to update
                 target.source = code.rstrip("\n")
                 target.metadata[METADATA_KEY] = record
         else:
             if active is not None:  # a user-edited cell: kept as written, marked superseded
-                self.nb.cells[active].metadata[METADATA_KEY]["superseded"] = True
+                active.metadata[METADATA_KEY]["superseded"] = True
             target = nbformat.v4.new_code_cell(code.rstrip("\n"), metadata={METADATA_KEY: record})
             target.id = os.urandom(4).hex()
             self.nb.cells.insert(index + 1, target)

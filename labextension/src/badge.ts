@@ -19,7 +19,7 @@ import {
 import type { PanelLayout } from '@lumino/widgets';
 import { Widget } from '@lumino/widgets';
 
-import { codeHash, generatedMeta, promptSnippet } from './cells';
+import { generatedMeta, isEdited, promptSnippet } from './cells';
 import type { IGeneratedMeta } from './protocol';
 import { EXPLAIN_COMMAND, ICodegenLinks } from './tokens';
 
@@ -188,8 +188,9 @@ class NotebookBadges {
       }
       const code = cell.model.sharedModel.getSource();
       badge.code = code;
-      const hash = meta.code_hash ? await codeHash(code) : null;
-      const edited = hash !== null && hash !== meta.code_hash;
+      // The kernel's rule (cells.isEdited): no stored hash counts as edited; null (no
+      // crypto.subtle here) shows nothing.
+      const edited = (await isEdited(code, meta.code_hash)) === true;
       const source = sources.get(meta.prompt_cell_id ?? '');
       const prompt = source === undefined ? null : promptSnippet(source);
       badge.render(meta, prompt, edited);

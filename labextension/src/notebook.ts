@@ -28,7 +28,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { PromiseDelegate, UUID } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { generatedMeta, linkedCell } from './cells';
+import { generatedMeta, isPromptCell, linkedCell } from './cells';
 import {
   COMM_TARGET,
   type FrontendMsg,
@@ -41,8 +41,8 @@ import {
   type KernelMsg,
   METADATA_KEY,
   PROTOCOL_VERSION,
-  hintCode,
-  isPromptSource
+  connectCode,
+  hintCode
 } from './protocol';
 import {
   type IChatCallbacks,
@@ -197,7 +197,7 @@ class NotebookLink implements INotebookLink {
       return;
     }
     const shared = cell.model.sharedModel;
-    if (!isPromptSource(shared.getSource()) || !this._kernel) {
+    if (!isPromptCell(shared.getSource()) || !this._kernel) {
       return;
     }
     const cells = this.panel.content.model?.sharedModel.cells ?? [];
@@ -217,8 +217,7 @@ class NotebookLink implements INotebookLink {
               prompt_hash: meta.prompt_hash ?? null
             }
           : null,
-      regenerate: this._regenerate.delete(shared.getId()),
-      auto_run: this._settings.runGeneratedCells
+      regenerate: this._regenerate.delete(shared.getId())
     };
     this._silent(hintCode(hint));
   }
@@ -267,11 +266,8 @@ class NotebookLink implements INotebookLink {
       this._stateChanged.disconnect(onState);
     };
     this._stateChanged.connect(onState);
-    const payload = JSON.stringify(
-      JSON.stringify({ version: PROTOCOL_VERSION, client: kernel.clientId })
-    );
     this._silent(
-      `__import__('jupyter_codegen.comm_frontend', fromlist=['_']).connect(${payload})`
+      connectCode({ version: PROTOCOL_VERSION, client: kernel.clientId })
     );
     return done.promise;
   }
@@ -323,8 +319,7 @@ class NotebookLink implements INotebookLink {
         type: 'placed',
         cell_id: msg.cell_id,
         ok: false,
-        will_run: false,
-        queued: false
+        will_run: false
       });
       return;
     }
@@ -369,8 +364,7 @@ class NotebookLink implements INotebookLink {
       type: 'placed',
       cell_id: msg.cell_id,
       ok: !!cell,
-      will_run: run,
-      queued
+      will_run: run
     });
   }
 

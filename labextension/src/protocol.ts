@@ -1,7 +1,9 @@
 /**
  * Messages between the kernel (jupyter_codegen/comm_frontend.py) and this extension.
  * Documented in docs/protocol.md; bump PROTOCOL_VERSION on any incompatible change (both sides
- * check it: the hint payload and every comm message carry it).
+ * check it: the hint payload and every comm message carry it). The kernel has the same types
+ * in jupyter_codegen/notebook/protocol.py, named without the `I` (`IPlaceMsg` is `PlaceMsg`;
+ * `IGeneratedMeta` is `GeneratedMetaJSON`).
  */
 
 /** The comm target the kernel opens. */
@@ -26,12 +28,16 @@ export interface IGeneratedMeta {
   superseded?: boolean;
 }
 
-/** True for a `%%gemini` cell (the headless runner's rule). */
-export function isPromptSource(source: string): boolean {
-  return source.trimStart().startsWith('%%gemini');
-}
-
 // --- extension -> kernel: the hint (a silent execute request, before the prompt cell's) -----
+
+/** The prompt cell's linked generated cell: the code it holds now and the stored hashes. */
+export interface IHintLinked {
+  cell_id: string;
+  code: string;
+  /** Null when the cell has none: the kernel then takes it as edited (cells.isEdited). */
+  code_hash: string | null;
+  prompt_hash: string | null;
+}
 
 export interface IHint {
   version: number;
@@ -39,24 +45,33 @@ export interface IHint {
   client: string;
   /** The prompt cell about to run. */
   cell_id: string;
-  /** Its linked generated cell, if any: the code it holds now and the stored hashes. */
-  linked: {
-    cell_id: string;
-    code: string;
-    code_hash: string | null;
-    prompt_hash: string | null;
-  } | null;
+  /** Its linked generated cell, if any (cells.linkedCell). */
+  linked: IHintLinked | null;
   /** Ask the model again (the badge's Regenerate). */
   regenerate: boolean;
-  /** The extension will run cells it is given (the `runGeneratedCells` setting). */
-  auto_run: boolean;
+}
+
+/** What the sidebar's `connect` silent execute carries. */
+export interface IConnectData {
+  version: number;
+  client: string;
+}
+
+/** The Python that calls `name` of comm_frontend with `payload` as JSON (run silently). */
+function kernelCall(name: 'hint' | 'connect', payload: object): string {
+  // JSON in a Python string literal: JSON string escapes are valid Python escapes.
+  const literal = JSON.stringify(JSON.stringify(payload));
+  return `__import__('jupyter_codegen.comm_frontend', fromlist=['_']).${name}(${literal})`;
 }
 
 /** The Python a hint runs (silently) in the kernel. */
 export function hintCode(hint: IHint): string {
-  // JSON in a Python string literal: JSON string escapes are valid Python escapes.
-  const literal = JSON.stringify(JSON.stringify(hint));
-  return `__import__('jupyter_codegen.comm_frontend', fromlist=['_']).hint(${literal})`;
+  return kernelCall('hint', hint);
+}
+
+/** The Python the sidebar's `connect` runs (silently) in the kernel. */
+export function connectCode(data: IConnectData): string {
+  return kernelCall('connect', data);
 }
 
 // --- kernel -> extension (comm messages) ----------------------------------------------------
@@ -151,8 +166,6 @@ export interface IPlacedMsg {
   cell_id: string;
   ok: boolean;
   will_run: boolean;
-  /** It was already queued (Run All, Shift-Enter twice): its own request runs the code. */
-  queued: boolean;
 }
 
 /** A sidebar chat message: the kernel answers with `chat_delta`... then `chat_done`. */

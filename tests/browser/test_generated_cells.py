@@ -9,8 +9,6 @@ from typing import Any
 from gemini_server import text
 from labpage import Notebook, output_text
 
-from jupyter_codegen.notebook.frontend import Placement
-
 SETUP = (
     "%load_ext jupyter_codegen\n"
     "import pandas as pd\n"
@@ -173,9 +171,9 @@ def test_failing_generated_cell_is_repaired_in_place(
 def test_deleting_prompt_or_generated_cells_breaks_nothing(
     page: Any, lab_server: Any, gemini: Any
 ) -> None:
-    # Two replies: the pin store keeps generated code once it ran (with Placement.resume, in the
-    # generated cell); before that, the prompt asks again.
-    gemini.enqueue(code_reply("print('hello once')"), code_reply("print('hello once')"))
+    # One reply: the pin store keeps the generated code once it ran in the generated cell, so the
+    # prompt re-inserts it without asking the model again.
+    gemini.enqueue(code_reply("print('hello once')"))
     nb = Notebook.write(page, lab_server, "delete.ipynb", [SETUP, "%%gemini\nSay hello once."])
     nb.open()
     nb.shift_enter(0)
@@ -193,8 +191,7 @@ def test_deleting_prompt_or_generated_cells_breaks_nothing(
     )
     cells = nb.wait_all_idle()
     assert cells[2]["id"] != first and "hello once" in output_text(cells[2])
-    requests = gemini.request_count
-    assert requests == (1 if "resume" in Placement.__dataclass_fields__ else 2)
+    assert gemini.request_count == 1
 
     # Without its prompt the generated cell is an ordinary cell.
     nb.eval("(panel) => panel.content.model.sharedModel.deleteCell(1)")
@@ -210,5 +207,5 @@ def test_deleting_prompt_or_generated_cells_breaks_nothing(
     cell = nb.cell(1)
     assert output_text(cell).strip() == "hello once"
     assert not [o for o in cell["outputs"] if o["output_type"] == "error"]
-    assert gemini.request_count == requests
+    assert gemini.request_count == 1  # an ordinary cell: no model call
     assert page.console_errors == []
