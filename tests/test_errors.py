@@ -50,3 +50,18 @@ def test_the_scan_finds_exception_classes():
         "class _Signal(Exception): ..."
     )
     assert _exception_classes(tree) == ["A", "B"]
+
+
+def test_the_runner_knows_every_user_facing_error_by_name():
+    from jupyter_codegen.notebook import runner
+
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.CodegenError)
+    }
+    assert {"CodegenError", "NoAnswerError", "SpecError", "ConfirmationPending"} <= defined
+    assert set(runner._OUR_ERRORS) == defined
+    # An error output of one of them is ours (kept under the prompt cell); a user's is not.
+    assert runner._is_own({"output_type": "error", "ename": "NoAnswerError"})
+    assert not runner._is_own({"output_type": "error", "ename": "ValueError"})

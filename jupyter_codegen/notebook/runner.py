@@ -21,19 +21,21 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
+from jupyter_codegen.errors import CodegenError
 from jupyter_codegen.notebook.cells import generated_meta, is_edited, is_prompt_cell, linked_cell
 from jupyter_codegen.notebook.frontend import HINT_KEY, METADATA_KEY, MIME_TYPE
 from jupyter_codegen.notebook.protocol import RunnerHint, RunnerLinked
 
 _OWN_ROLES = {"status", "header", "log"}
-_OUR_ERRORS = {
-    "CodegenError",
-    "UsageError",
-    "BackendError",
-    "NoCodeError",
-    "PolicyError",
-    "CodeFailedError",
-}
+
+
+def _subclass_names(cls: type) -> set[str]:
+    return {cls.__name__}.union(*(_subclass_names(sub) for sub in cls.__subclasses__()))
+
+
+#: The names of our one-line errors as a kernel's error output gives them: every CodegenError
+#: subclass (all are defined in errors.py, so importing it is enough to know them all).
+_OUR_ERRORS = frozenset(_subclass_names(CodegenError))
 
 
 @dataclass
