@@ -13,6 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from jupyter_codegen.core.job import PromptJob
 from jupyter_codegen.errors import CodegenError, UsageError
+from jupyter_codegen.modes import run_job
 from jupyter_codegen.session import CodegenSession
 
 _FLAGS = (
@@ -117,8 +118,6 @@ class GeminiMagics(Magics):
             sandbox=args.sandbox,
             ui=None if args.ui in (None, "auto") else args.ui,
         )
-        from jupyter_codegen.modes import run_job
-
         try:
             run_job(self.session, job)
         except KeyboardInterrupt:

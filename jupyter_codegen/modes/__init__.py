@@ -32,7 +32,9 @@ class Mode(Protocol):
         ...
 
 
-#: Mode name -> (module, class). Imported on first use: a plain prompt loads no UI code.
+#: Mode name -> (module, class). Imported on first use: a plain prompt loads no UI code. (The
+#: magic imports this package when the extension loads, so the core's import is paid there,
+#: in ``%load_ext``, not by the first prompt cell.)
 MODES: dict[str, tuple[str, str]] = {
     "code": ("jupyter_codegen.modes.code", "CodeMode"),
     "ui-code": ("jupyter_codegen.modes.ui_code", "UiCodeMode"),
