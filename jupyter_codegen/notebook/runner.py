@@ -29,8 +29,12 @@ from jupyter_codegen.notebook.protocol import RunnerHint, RunnerLinked
 _OWN_ROLES = {"status", "header", "log"}
 
 
-def _subclass_names(cls: type) -> set[str]:
-    return {cls.__name__}.union(*(_subclass_names(sub) for sub in cls.__subclasses__()))
+def _subclass_names(cls: type[Exception]) -> set[str]:
+    names = {cls.__name__}
+    subclasses: list[type[Exception]] = cls.__subclasses__()
+    for sub in subclasses:
+        names |= _subclass_names(sub)
+    return names
 
 
 #: The names of our one-line errors as a kernel's error output gives them: every CodegenError
