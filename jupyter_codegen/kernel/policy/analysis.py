@@ -1,0 +1,134 @@
+"""The analysis of one code: its state (a dataclass the check modules' parts share), the walk
+that sends every node to its check, the nested analysis of ``eval``/``exec`` literals, and the
+entry points :func:`analyze` and :func:`check`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Collection, Container, Mapping
+from dataclasses import dataclass, field
+
+from jupyter_codegen.kernel.policy.calls import _CallChecks
+from jupyter_codegen.kernel.policy.findings import Finding, _decision, _ranked
+from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
+from jupyter_codegen.kernel.policy.rebinding import _Rebinding
+from jupyter_codegen.kernel.policy.rules import _SENSITIVE_MODULES, POLICIES
+from jupyter_codegen.kernel.policy.source import _parse, _transform
+
+
+@dataclass
+class _Analysis(_CallChecks, _Rebinding):
+    """One code's analysis. The checks come from the parts it is made of (one module each); the
+    state they share is declared once, here, and each part names only what it reads."""
+
+    policy: str
+    user_names: Container[str]
+    registered: Collection[str]
+    depth: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: Names the code itself binds (defs, classes, assignments, loop variables, imports).
+    bound: set[str] = field(default_factory=set)
+    #: Names bound to modules by an import in this code.
+    imported: set[str] = field(default_factory=set)
+    #: Local names known to hold modules (imported here, or modules in the user's namespace).
+    modules: set[str] = field(default_factory=set)
+    parents: dict[int, ast.AST] = field(default_factory=dict)
+
+    def run(self, tree: ast.Module) -> None:
+        nodes = list(ast.walk(tree))  # one walk for both passes
+        self.collect_aliases(nodes)
+        self.modules |= {n for n, path in self.aliases.items() if path in _SENSITIVE_MODULES}
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.check_import(node)
+            elif isinstance(node, ast.Call):
+                self.check_call(node)
+            elif isinstance(node, ast.Attribute):
+                self.check_attribute(node)
+            elif isinstance(node, ast.Name):
+                self.check_name(node)
+            elif isinstance(node, ast.Subscript):
+                self.check_subscript(node)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                self.check_string(node)
+            elif isinstance(node, ast.Delete):
+                self.check_delete(node)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)) and self.strict:
+                self.strict_block("`global` statements", node)
+        self.check_rebinding(tree)
+
+    def check_eval(self, node: ast.Call, path: str) -> None:
+        source = _const_str(_arg(node, 0, "source", "object"))
+        name = path.rsplit(".", 1)[-1]
+        if self.strict:
+            self.strict_block(f"`{name}(...)`", node)
+            return
+        if source is None or self.depth >= 3:
+            self.blocked(f"`{name}(...)`", "runs code the check cannot see", node)
+            return
+        try:
+            inner = _parse(source)
+        except (SyntaxError, ValueError):
+            return  # it will raise when run, harmlessly
+        sub = _Analysis(self.policy, self.user_names, self.registered, self.depth + 1)
+        sub.run(inner)
+        for finding in sub.findings:
+            kind = "blocked" if finding.kind == "rejected" else finding.kind
+            self.findings.append(Finding(kind, f"{finding.reason} (inside {name})", node.lineno))
+
+
+def analyze(
+    code: str,
+    user_names: Container[str] = (),
+    *,
+    policy: str = "default",
+    registered: Collection[str] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
+
+    ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to.
+    """
+    if policy == "off":
+        return []
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    try:
+        tree = _parse(_transform(code))
+    except SyntaxError as exc:
+        return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [Finding("rejected", f"the code cannot be parsed ({type(exc).__name__})")]
+    analysis = _Analysis(policy, user_names, registered)
+    for name, path in (aliases or {}).items():
+        analysis.aliases[name] = path
+        if path.split(".")[0] in sys.modules and path in sys.modules:
+            analysis.modules.add(name)
+    try:
+        analysis.run(tree)
+    except RecursionError:
+        return [Finding("blocked", "Blocked: the code is nested too deeply to check")]
+    return _ranked(analysis.findings)
+
+
+def check(
+    code: str,
+    user_names: Container[str] = (),
+    *,
+    policy: str = "default",
+    registered: Collection[str] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> Finding | None:
+    """The finding that decides what happens to ``code``, or None when it may run.
+
+    ``blocked`` beats ``rejected`` beats ``confirm``; the ``confirm`` finding lists every
+    reason to ask (file writes, network, ...). ``user_names`` are the variables the user already
+    has (rebinding one at top level to literal data, or deleting it, is rejected; reading one
+    whose name looks like a credential is blocked); ``registered`` are the registered functions,
+    which ``strict`` allows.
+    """
+    findings = analyze(code, user_names, policy=policy, registered=registered, aliases=aliases)
+    return _decision(findings)

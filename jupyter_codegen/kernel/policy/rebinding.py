@@ -1,0 +1,116 @@
+"""The made-up-data check: small models replace the user's data with data they make up
+(``sales = pd.DataFrame({...})`` before answering about ``sales``), or redefine a registered
+function with a stand-in; both go back to the model. It reads the statements in order, unlike
+the other checks, so it is a pass of its own.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Collection, Container
+
+from jupyter_codegen.kernel.policy.aliases import _Names
+from jupyter_codegen.kernel.policy.findings import _Findings
+from jupyter_codegen.kernel.policy.nodes import dotted_name
+from jupyter_codegen.kernel.policy.rules import (
+    _DATA_BUILDERS,
+    _DATA_CONSTRUCTORS,
+    _RANDOM_PREFIXES,
+    _RANDOM_STATE,
+)
+
+
+class _Rebinding(_Names, _Findings):
+    """The rebinding check. The analysis dataclass provides the attributes."""
+
+    user_names: Container[str]
+    registered: Collection[str]
+
+    def check_rebinding(self, tree: ast.Module) -> None:
+        """Small models replace the user's data with data they make up (``sales =
+        pd.DataFrame({...})`` before answering about ``sales``): a user variable rebound at top
+        level to a literal, or to a data constructor that reads none of the user's data (nor
+        anything the code derived from it), goes back to the model. Loading data
+        (``pd.read_csv``) or deriving it (``sales = sales.dropna()``) is not made up."""
+        modules = set(self.modules)
+        derived: set[str] = set()  # names this code bound from user data or unknown sources
+        for node in tree.body:
+            for name in sorted(_bound_names(node) & set(self.registered)):
+                # A stand-in (``fx_rate = lambda c: 0.85``) answers with made-up numbers.
+                self.add(
+                    "rejected",
+                    f"the code redefines your registered function `{name}`; call `{name}` "
+                    "as it is instead",
+                    node,
+                )
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules.update(_bound_names(node))  # a module (or a function of one): no data
+                continue
+            if not isinstance(node, ast.Assign):
+                derived.update(_bound_names(node))
+                continue
+            reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            from_data = any(
+                name in derived or (name in self.user_names and name not in self.aliases)
+                for name in reads
+                if name not in modules
+            )
+            literal = _is_literal_data(node.value)
+            made_up = not isinstance(node.value, ast.Constant) and (
+                literal or (not from_data and self._constructs_data(node.value))
+            )
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in self.user_names and made_up:
+                    what = (
+                        "literal data"
+                        if literal
+                        else "data it makes up (built from none of your variables)"
+                    )
+                    self.add(
+                        "rejected",
+                        f"the code replaces your variable `{target.id}` with {what}; "
+                        f"use the existing `{target.id}` instead of redefining it",
+                        node,
+                    )
+            if not made_up:
+                derived.update(_bound_names(node))
+
+    def _constructs_data(self, node: ast.AST) -> bool:
+        """A call that builds data from its arguments: a DataFrame, Series or array, a range of
+        dates, random numbers (reading nothing of the user's is checked by the caller)."""
+        if not isinstance(node, ast.Call):
+            return False
+        path = self.resolve(node.func) or dotted_name(node.func)
+        if path.startswith(_RANDOM_PREFIXES):  # numbers drawn, not a generator or its seed
+            return path.rsplit(".", 1)[-1] not in _RANDOM_STATE
+        return path in _DATA_BUILDERS
+
+
+_LITERAL_NODES = (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Constant)
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Every name a statement binds (assignment targets, loop variables, defs, imports)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    names = {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        names.add(node.name)
+    return names
+
+
+def _is_literal_data(node: ast.AST) -> bool:
+    """A literal container, or a DataFrame/array built straight from literals."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return len(node.elts) > 0 and all(_is_literal_data(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return len(node.values) > 0 and all(_is_literal_data(v) for v in node.values)
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        return True
+    if isinstance(node, ast.Call) and dotted_name(node.func) in _DATA_CONSTRUCTORS:
+        return bool(node.args) and all(_is_literal_data(a) for a in node.args[:1])
+    return False
