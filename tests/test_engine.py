@@ -335,3 +335,54 @@ def test_the_default_embedded_model_is_looked_up_until_found_then_once_a_session
     assert session.choose_model().model == "local"  # installed since: found
     assert session.choose_model().model == "local"
     assert len(calls) == 2
+
+
+# --- intent checks (core/intent.py) through the loop ------------------------------------------
+
+
+def test_a_result_under_another_name_goes_back_with_the_name_asked(shell, capsys):
+    shell.user_ns["sales"] = __import__("pandas").DataFrame({"revenue": [120.0, 180.0, 160.0]})
+    backend(shell).push(
+        fence("count = int((sales['revenue'] > 150).sum())"),
+        fence("n_high = int((sales['revenue'] > 150).sum())"),
+    )
+    gemini(shell, "Store the number of rows with revenue above 150 in `n_high` (an int).")
+    assert shell.user_ns["n_high"] == 2
+    out = capsys.readouterr().out
+    assert "attempt 1 failed: The task asks for `n_high`, an int; the code left it undefined" in out
+    assert "checked: n_high (int)" in out  # the status line says what was checked
+    repair = backend(shell).requests[1].turns[-1].parts[0].text
+    assert "`n_high`, an int; the code left it undefined" in repair
+
+
+def test_a_matrix_where_one_number_was_asked_goes_back(shell, capsys):
+    pd = __import__("pandas")
+    shell.user_ns["df"] = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [2.0, 4.1, 7.9]})
+    backend(shell).push(fence("r = df.corr()"), fence("r = df['a'].corr(df['b'])"))
+    gemini(shell, "Store the correlation of a and b in `r`, a number.")
+    assert isinstance(shell.user_ns["r"], float)
+    assert "the code made it a DataFrame" in capsys.readouterr().out
+
+
+def test_code_writing_into_the_users_frame_is_sent_back_before_it_runs(shell, capsys):
+    pd = __import__("pandas")
+    sales = pd.DataFrame({"month": ["2024-01-01", "2024-02-01"], "revenue": [1.0, 2.0]})
+    shell.user_ns["sales"] = sales
+    backend(shell).push(
+        fence("sales['month'] = pd.to_datetime(sales['month'])\nplt_data = sales.plot.bar()"),
+        fence("import matplotlib\nmatplotlib.use('Agg')\nsales.plot.bar(x='month', y='revenue')"),
+    )
+    gemini(shell, "Plot the revenue per month from `sales` as a bar chart.")
+    # Never ran: the frame is as it was.
+    assert not pd.api.types.is_datetime64_any_dtype(shell.user_ns["sales"]["month"])
+    assert "plt_data" not in shell.user_ns
+    out = capsys.readouterr().out
+    assert "The code changes `sales` in place" in out
+    assert "checked: a chart" in out
+
+
+def test_failed_intent_checks_exhaust_the_fixes_like_any_failure(shell):
+    backend(shell).push(fence("total = 3"), fence("total = 3"), fence("total = 3"))
+    with pytest.raises(CodeFailedError, match="`answer_value`"):
+        gemini(shell, "Save the answer as `answer_value`.")
+    assert len(backend(shell).requests) == 3

@@ -11,6 +11,10 @@ request, how a reply becomes code, its precheck, its verify, its repair request,
 code is trusted. When a frontend placed the code, the generated cell's own execution calls
 :meth:`CodeLoop.resume`: the same stages run there, and each fix goes back to the frontend as a
 replacement of that cell's code.
+
+The prompt's intent (core/intent.py) joins the check stage (a chart drawn, the user's frames not
+written) and the verify after the run (the named results bound, of the kind asked): a miss is
+an ordinary repair with a precise message.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from jupyter_codegen.core import intent as intents
 from jupyter_codegen.core import tool_calls
 from jupyter_codegen.core.job import Outcome, Source
 from jupyter_codegen.core.prompt_run import PromptRun
@@ -67,6 +72,10 @@ class Verdict:
 class CodeHooks(Protocol):
     """What a code-producing mode supplies to :class:`CodeLoop`."""
 
+    #: The prompt's intent is checked (named results, their kinds, a chart, frames left as
+    #: they are); False for modes whose code is of a fixed shape.
+    checks_intent: bool
+
     def first_request(self, run: PromptRun, context: str) -> ModelRequest: ...
 
     def extract(self, reply: Reply) -> str: ...
@@ -105,6 +114,11 @@ class CodeLoop:
         self.from_pin = False
         self.created = ""
         self.attempt: Attempt | None = None
+        #: What the prompt clearly asks the code to leave behind (see core/intent.py).
+        self.intent = run.intent() if hooks.checks_intent else intents.Intent()
+        #: The user's DataFrames at the start of the cell (the code must not write into them
+        #: unless the prompt asks for a change).
+        self.frames = [n for n, v in run.scan.items if type(v).__name__ == "DataFrame"]
 
     # --- the flow -----------------------------------------------------------------------------
 
@@ -173,7 +187,12 @@ class CodeLoop:
             ask, finding = finding.message(), None
         if finding is not None:
             return Verdict(rejected=finding.message())
-        return Verdict(rejected=self.hooks.precheck(run, code), ask=ask)
+        rejected = (
+            self.hooks.precheck(run, code)
+            or intents.check_code(self.intent, code)
+            or intents.check_frame_writes(self.intent, code, self.frames)
+        )
+        return Verdict(rejected=rejected, ask=ask)
 
     def confirm(self, attempt: Attempt, reason: str) -> None:
         """Show the code with Run / Cancel and end the cell; the Run button runs it later with
@@ -257,7 +276,9 @@ class CodeLoop:
                 known=known,
             )
         if outcome.ok:
-            problem = self.hooks.verify(run)
+            problem = intents.check_namespace(self.intent, run.shell.user_ns) or self.hooks.verify(
+                run
+            )
             if problem is None:
                 return None
             return Failure(problem, problem.splitlines()[0][:300])
@@ -315,9 +336,11 @@ class CodeLoop:
         if not self.resumed:
             run.session.just_ran = code
         run.record(attempt.source, attempt.number, "ok", code)
+        checked = intents.checked_label(self.intent, run.shell.user_ns)
         run.status.done(
             f"✓ {run.model} · {attempt.source}"
             + (f" after {attempt.number} attempts" if attempt.number > 1 else "")
+            + (f" · checked: {checked}" if checked else "")
             + f" · {run.status.elapsed():.1f} s"
         )
         return Outcome(code, run.model, attempt.source, attempt.number, placed=False)

@@ -25,6 +25,7 @@ class CodeMode:
     """The hooks of code mode; the defaults of every code-producing mode."""
 
     name = "code"
+    checks_intent = True
 
     def prepare(self, session: CodegenSession, job: PromptJob) -> PromptJob:
         """The job as this mode runs it (flags checked, the mode's name set)."""

@@ -173,6 +173,8 @@ class UiSpecMode(WidgetMode):
     ``render_a2ui(<document>)`` call, which the policy trusts (it runs nothing the model wrote)."""
 
     name = "ui-spec"
+    #: The cell is one render call of a fixed shape: no names, charts or frame writes to judge.
+    checks_intent = False
 
     def prepare(self, session: CodegenSession, job: PromptJob) -> PromptJob:
         # One repair round for a bad spec; registered functions are bound in the spec, not

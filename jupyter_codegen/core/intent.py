@@ -1,0 +1,325 @@
+"""What the prompt clearly asks the code to leave behind, and whether it did: the intent checks.
+
+Small models often run cleanly and still miss the task: the count lands in ``count`` when the
+prompt said "store it in `n_high`", a correlation matrix stands where one number was asked, a
+chart prompt prints a table, the user's frame comes back with a column rewritten. These checks
+are deterministic, read only the prompt's wording and the namespace after the run, and fire only
+on clear wording (a named result, its kind in the same sentence): a failed one is an ordinary
+repair with a precise message, a passed one is named in the status line.
+
+:func:`read_intent` parses the prompt once a cell; :func:`check_namespace` and
+:func:`check_values` judge a run (the live namespace, or the kinds an isolated candidate
+reported); :func:`check_code` and :func:`check_frame_writes` judge what can be told from the
+code alone, before it runs (a chart drawn, the user's frames left as they are).
+"""
+
+from __future__ import annotations
+
+import ast
+import numbers
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+#: The wording of a kind -> the kind it asks for.
+_KIND_WORDS = {
+    "list": "list",
+    "dict": "dict",
+    "dictionary": "dict",
+    "number": "number",
+    "float": "number",
+    "int": "int",
+    "integer": "int",
+    "string": "str",
+    "str": "str",
+    "dataframe": "DataFrame",
+    "data frame": "DataFrame",
+    "series": "Series",
+    "bool": "bool",
+    "boolean": "bool",
+    "tuple": "tuple",
+    "set": "set",
+    "percentage": "number",
+}
+# "a list", "as a float", "an integer", "(an int)"; not "a number of rows", "a set of columns".
+_KIND = re.compile(
+    r"\b(?:an?|one)\s+(?:new\s+|single\s+|plain\s+|python\s+|pandas\s+)?"
+    r"(list|dict|dictionary|number|float|int|integer|string|str|dataframe|data frame|series|"
+    r"bool|boolean|tuple|set|percentage)\b"
+    r"(?!(?<=number)\s+of\b)(?!(?<=set)\s+of\b)(?!(?<=series)\s+of\b)",
+    re.IGNORECASE,
+)
+
+# The ways a prompt names its result, each clear on its own. Unquoted names count only when
+# they look like identifiers nobody writes as a word (``n_high``, ``df2``, ``X``; not "A" or
+# "I"): _LOOSE.
+_LOOSE = r"(?P<u>(?=[A-Za-z_]*[_0-9])[A-Za-z_][A-Za-z0-9_]*|[B-HJ-Z])\b"
+_NAMED = [
+    # "a list called `top`", "a DataFrame named by_month"
+    re.compile(rf"\b(?i:named|called)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
+    # "store the count in `n_high`", "save the result as `out`", "put them into a variable x1"
+    re.compile(
+        r"\b(?i:store|save|put|assign|place)\b[^.;:!?\n`]*?(?:`[^`]*`[^.;:!?\n`]*?)*?"
+        r"\b(?i:in|into|as|to)\s+(?:(?i:an?\s+(?:new\s+)?variable)\s+(?i:called\s+|named\s+)?)?"
+        rf"(?:`(?P<q>{_NAME})`|{_LOOSE})"
+    ),
+    # "... as `out`", "the result in a variable `x`"
+    re.compile(rf"\b(?i:as)\s+`(?P<q>{_NAME})`"),
+    re.compile(rf"\b(?i:variable)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
+    # "create `by_month`, a DataFrame of ..." (a new name only)
+    re.compile(rf"\b(?i:create|make|define|build)\s+`(?P<new>{_NAME})`"),
+]
+#: Words before a quoted name that make it something other than a variable.
+_NOT_A_VARIABLE = re.compile(
+    r"\b(?:columns?|fields?|keys?|index|files?|functions?|methods?|modules?|attributes?|"
+    r"arguments?|parameters?|labels?|titled?|sheets?|tables?|packages?)\s*$",
+    re.IGNORECASE,
+)
+#: How far (in characters) from the name its kind may be said.
+_KIND_WINDOW = 32
+# A sentence ends at . ; ! ? or a line break, not at the dot of ``df.col``.
+_SENTENCE = re.compile(r"[.;!?](?=\s|$)|\n")
+
+_CHART = re.compile(
+    r"\b(?:plot|chart|histogram|scatter\s*plot|bar\s*plot|line\s*plot|pie\s*chart|heat\s*map|"
+    r"heatmap|boxplot|box\s*plot)s?\b",
+    re.IGNORECASE,
+)
+_PLOTTING = re.compile(
+    r"\b(?:plt|pyplot|matplotlib|sns|seaborn|px|plotly|go|alt|altair|bokeh|hv|holoviews)\b|"
+    r"\.(?:plot|hist|bar|barh|scatter|pie|boxplot|imshow|heatmap|line|area)\s*\(|"
+    r"\bax(?:es)?\w*\.|\bfig\w*\.|\binteract",
+)
+# Wording that asks to change a frame: the frames-unchanged check stays silent.
+_CHANGES = re.compile(
+    r"\b(?:add|adds|adding|append|insert|convert|change|modify|update|replace|set|rename|drop|"
+    r"remove|delete|fill|fillna|clean|normali[sz]e|sort|reorder|cast|parse|in[\s-]place|"
+    r"overwrite|assign|mutate|transform|reset|round|strip|lowercase|uppercase|column|columns)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A name the prompt asks the code to bind, and the kind of value, when it says."""
+
+    name: str
+    kind: str | None = None
+
+    def label(self, value: Any = None) -> str:
+        return f"{self.name} ({self.kind})" if self.kind else self.name
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the prompt asks for, as far as its wording is clear."""
+
+    names: tuple[Expected, ...] = ()
+    chart: bool = False
+    #: The prompt may change the user's frames (it says add, convert, sort, column, ...).
+    may_change_frames: bool = True
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.chart or not self.may_change_frames)
+
+
+def read_intent(
+    prompt: str,
+    bound: Iterable[str] = (),
+    *,
+    columns: Iterable[str] = (),
+    functions: Iterable[str] = (),
+) -> Intent:
+    """The intent of ``prompt``. ``bound``: the user's names at the start of the cell (a new
+    name must not be one of them); ``columns``: column names of the user's frames, and
+    ``functions``: registered functions (a quoted one of these is not a result)."""
+    bound_names, known_columns = set(bound), set(columns)
+    not_results = set(functions)
+    found: dict[str, Expected] = {}
+    for sentence in _sentences(prompt):
+        kinds = [(m.span(), _KIND_WORDS[m.group(1).lower()]) for m in _KIND.finditer(sentence)]
+        for pattern in _NAMED:
+            for match in pattern.finditer(sentence):
+                quoted, unquoted, new = (match.groupdict().get(k) for k in ("q", "u", "new"))
+                name = quoted or new or unquoted
+                if not name or name in found or name in not_results:
+                    continue
+                if new and new in bound_names:
+                    continue
+                group = "q" if quoted else "new" if new else "u"
+                at = match.start(group)
+                if _NOT_A_VARIABLE.search(sentence[:at].rstrip("` ")):
+                    continue
+                if name in known_columns and "variable" not in sentence[:at].lower():
+                    continue
+                kind = _nearest_kind(kinds, match.span(group))
+                if name in bound_names and kind is None:
+                    continue  # bound already, no kind said: nothing to check
+                found[name] = Expected(name, kind)
+    return Intent(
+        names=tuple(found.values()),
+        chart=bool(_CHART.search(prompt)),
+        may_change_frames=bool(_CHANGES.search(prompt)),
+    )
+
+
+def check_code(intent: Intent, code: str) -> str | None:
+    """What can be told from the code alone: a chart prompt whose code draws nothing."""
+    if intent.chart and not _PLOTTING.search(code):
+        return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
+    return None
+
+
+def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """After a run in the live kernel: each named result bound, and of the kind asked."""
+    return check_values(
+        intent, {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace}
+    )
+
+
+def check_values(intent: Intent, kinds: Mapping[str, str]) -> str | None:
+    """``kinds``: the kind of each bound name after the run (:func:`kind_of`)."""
+    problems = []
+    for expected in intent.names:
+        asked = f"`{expected.name}`" + (f", {_ARTICLE[expected.kind]}" if expected.kind else "")
+        kind = kinds.get(expected.name)
+        if kind is None:
+            problems.append(f"the task asks for {asked}; the code left it undefined")
+        elif expected.kind and not _matches(expected.kind, kind):
+            problems.append(f"the task asks for {asked}; the code made it {_a(kind)}")
+    if not problems:
+        return None
+    text = "; ".join(problems)
+    return text[0].upper() + text[1:] + ". Bind the name the task gives, with the kind it asks."
+
+
+def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
+    """What the status line says was checked: ``n_high (int), top (list)``."""
+    labels = [
+        f"{e.name} ({kind_of(namespace[e.name])})" if e.name in namespace else e.name
+        for e in intent.names
+    ]
+    if intent.chart:
+        labels.append("a chart")
+    return ", ".join(labels)
+
+
+# --- frames the prompt did not ask to change ------------------------------------------------
+
+#: DataFrame methods that change the frame they are called on.
+_MUTATORS = frozenset({"insert", "pop", "update", "drop_duplicates", "__setitem__"})
+
+
+def check_frame_writes(intent: Intent, code: str, frames: Iterable[str]) -> str | None:
+    """Code that writes into one of the user's ``frames`` (``sales["m"] = ...``,
+    ``sales.loc[...] = ...``, ``inplace=True``, ``sales.insert(...)``) when the prompt did not ask
+    for a change. Read from the code before it runs: a frame changed in place stays changed
+    when the run is rolled back."""
+    if intent.may_change_frames:
+        return None
+    names = set(frames)
+    if not names:
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    written = sorted({n for node in ast.walk(tree) for n in _frame_writes(node, names)})
+    if not written:
+        return None
+    listed = ", ".join(f"`{n}`" for n in written)
+    return (
+        f"The code changes {listed} in place; the task did not ask for that. Leave the user's "
+        "data as it is: work on a copy (`df = sales.copy()`) or a new variable."
+    )
+
+
+def _frame_writes(node: ast.AST, names: set[str]) -> Iterator[str]:
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    for target in targets:
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            root = _root(target)
+            if root in names:
+                yield root
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        root = _root(node.func.value)
+        if root in names and (
+            node.func.attr in _MUTATORS
+            or any(
+                k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            )
+        ):
+            yield root
+
+
+def _root(node: ast.expr) -> str | None:
+    """``sales`` for ``sales``, ``sales["m"]``, ``sales.loc[...]`` (not for ``f(sales)[...]``)."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+_ARTICLE = {
+    "list": "a list",
+    "dict": "a dict",
+    "number": "a number",
+    "int": "an int",
+    "str": "a string",
+    "DataFrame": "a DataFrame",
+    "Series": "a Series",
+    "bool": "a bool",
+    "tuple": "a tuple",
+    "set": "a set",
+}
+
+
+def kind_of(value: Any) -> str:
+    """The kind of ``value`` as the checks name it: int, float, str, list, DataFrame, ..."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Real):
+        return "float"
+    for cls in type(value).__mro__:
+        if cls.__name__ in ("DataFrame", "Series", "ndarray", "Figure", "Axes"):
+            return cls.__name__
+    return type(value).__name__
+
+
+def _matches(asked: str, kind: str) -> bool:
+    if asked == "number":
+        return kind in ("int", "float")
+    return asked == kind
+
+
+def _a(kind: str) -> str:
+    return _ARTICLE.get(kind) or ("an " if kind[:1].lower() in "aeiou" else "a ") + kind
+
+
+def _sentences(prompt: str) -> list[str]:
+    return [s for s in _SENTENCE.split(prompt) if s.strip()]
+
+
+def _nearest_kind(kinds: list[tuple[tuple[int, int], str]], name: tuple[int, int]) -> str | None:
+    """The kind said right next to the name ("a list called `top`", "in `n` (an int)"); None
+    when none is that near, or two different kinds are as near (the wording is not clear)."""
+    near = []
+    for (start, end), kind in kinds:
+        gap = name[0] - end if end <= name[0] else start - name[1]
+        if 0 <= gap <= _KIND_WINDOW:
+            near.append((gap, kind))
+    near.sort()
+    if not near or (len(near) > 1 and near[0][0] == near[1][0] and near[0][1] != near[1][1]):
+        return None
+    return near[0][1]

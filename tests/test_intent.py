@@ -1,0 +1,145 @@
+"""The intent checks: what a prompt's wording clearly asks the code to leave behind, and the
+verdict on a namespace (core/intent.py). Through the magic: tests/test_engine.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jupyter_codegen.core.intent import (
+    Expected,
+    Intent,
+    check_code,
+    check_frame_writes,
+    check_namespace,
+    check_values,
+    checked_label,
+    kind_of,
+    read_intent,
+)
+
+BOUND = {"sales", "prices", "fx_rate"}
+COLUMNS = {"month", "region", "revenue"}
+
+
+def names(prompt: str) -> list[tuple[str, str | None]]:
+    intent = read_intent(prompt, BOUND, columns=COLUMNS, functions={"fx_rate"})
+    return [(e.name, e.kind) for e in intent.names]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        (
+            "Store the number of months with revenue above 150 in `n_high` (an int).",
+            [("n_high", "int")],
+        ),
+        ("Make a list called `top_regions` of the two best regions.", [("top_regions", "list")]),
+        ("Compute monthly totals as a DataFrame named by_month.", [("by_month", "DataFrame")]),
+        ("Save the sample standard deviation of revenue as `sd`, a float.", [("sd", "number")]),
+        ("Store the growth as a percentage in `growth_pct`.", [("growth_pct", "number")]),
+        ("store the count in X", [("X", None)]),
+        ("Put the totals into a variable region_totals.", [("region_totals", None)]),
+        ("Create `lookup`, a dict from region to total.", [("lookup", "dict")]),
+        (
+            "Make a dict named `lookup` mapping region to total and a list called `names`.",
+            [("lookup", "dict"), ("names", "list")],
+        ),
+        # A kind said far from the name is not its kind.
+        (
+            "Filter `sales` to a DataFrame of North rows and store its length in `n_north`.",
+            [("n_north", None)],
+        ),
+    ],
+)
+def test_clear_wording_names_a_result(prompt: str, expected: list[tuple[str, str]]) -> None:
+    assert names(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Which region has the highest total revenue in `sales`? Print the region and its total.",
+        "Print the average revenue per region in `sales`.",
+        "Sum the revenue in `sales`, convert it with `fx_rate('EUR')`, and print it.",
+        "Add a column `margin` to `sales` equal to revenue minus cost.",  # a column, not a result
+        "Plot `revenue` by `month`.",  # columns
+        "Store it in US dollars.",  # not a name
+        "How many rows are in `sales`? Print a number of them.",
+        "Keep the rows in `sales` above 100.",  # an input, already bound
+        "Call `fx_rate` for each currency and print the results.",  # a registered function
+        "Save the chart to `chart.png`.",  # a file
+        "Create `sales` again from the CSV.",  # create of a bound name: not a new result
+    ],
+)
+def test_no_result_is_read_without_clear_wording(prompt: str) -> None:
+    assert names(prompt) == []
+
+
+def test_a_bound_name_is_checked_only_for_a_kind_said_next_to_it() -> None:
+    assert names("Store the cleaned rows in `sales`.") == []
+    assert names("Store the totals in `prices` as a dict.") == [("prices", "dict")]
+
+
+def test_namespace_verdicts_name_the_result_and_its_kind() -> None:
+    intent = Intent(names=(Expected("n_high", "int"), Expected("top", "list")))
+    assert check_namespace(intent, {"n_high": np.int64(3), "top": ["North"]}) is None
+    missing = check_namespace(intent, {"count": 3, "top": ["North"]})
+    assert missing == (
+        "The task asks for `n_high`, an int; the code left it undefined. Bind the name the task "
+        "gives, with the kind it asks."
+    )
+    wrong = check_namespace(intent, {"n_high": 3.5, "top": pd.DataFrame({"r": ["North"]})})
+    assert wrong is not None
+    assert "`n_high`, an int; the code made it a float" in wrong
+    assert "`top`, a list; the code made it a DataFrame" in wrong
+
+
+def test_a_number_is_any_real_scalar_but_not_a_matrix_or_a_bool() -> None:
+    intent = Intent(names=(Expected("r", "number"),))
+    for good in (0.5, np.float64(0.5), 3, np.int32(3)):
+        assert check_values(intent, {"r": kind_of(good)}) is None
+    frame = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]])
+    for bad in (frame, True, pd.Series([0.5]), "0.5"):
+        assert check_values(intent, {"r": kind_of(bad)}) is not None
+
+
+def test_the_status_label_says_what_was_checked() -> None:
+    intent = Intent(names=(Expected("n_high", "int"), Expected("top")), chart=True)
+    assert checked_label(intent, {"n_high": 4, "top": ["a"]}) == "n_high (int), top (list), a chart"
+    assert checked_label(Intent(), {}) == ""
+
+
+def test_a_chart_prompt_needs_code_that_draws() -> None:
+    intent = read_intent("Plot the total revenue per month as a bar chart.", BOUND)
+    assert intent.chart
+    assert check_code(intent, "print(sales.groupby('month').revenue.sum())") is not None
+    for drawing in (
+        "sales.plot.bar(x='month', y='revenue')",
+        "import matplotlib.pyplot as plt\nplt.bar(x, y)",
+        "fig, ax = plt.subplots()\nax.bar(x, y)",
+    ):
+        assert check_code(intent, drawing) is None
+    assert check_code(read_intent("Print the total.", BOUND), "print(1)") is None
+
+
+def test_writing_into_a_user_frame_is_rejected_unless_the_prompt_asks_for_a_change() -> None:
+    plot = read_intent("Plot the total revenue per month from `sales`.", BOUND)
+    for write in (
+        'sales["month"] = pd.to_datetime(sales["month"])',
+        "sales.loc[0, 'revenue'] = 0",
+        "sales.revenue *= 2",
+        "sales.sort_values('month', inplace=True)",
+        "sales.insert(0, 'x', 1)",
+    ):
+        problem = check_frame_writes(plot, write, ["sales"])
+        assert problem is not None and "`sales` in place" in problem, write
+    for fine in (
+        "df = sales.copy()\ndf['m'] = 1",
+        "monthly = sales.groupby('month').revenue.sum()",
+        "other = {}\nother['x'] = 1",
+    ):
+        assert check_frame_writes(plot, fine, ["sales"]) is None, fine
+    asked = read_intent("Add a column `margin` to `sales`.", BOUND)
+    assert check_frame_writes(asked, 'sales["margin"] = 1', ["sales"]) is None
