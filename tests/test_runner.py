@@ -182,3 +182,22 @@ def test_a_malformed_request_hint_is_no_hint(hint):
         assert session.link.linked_cell("p1") is None
     finally:
         del shell.kernel
+
+
+def test_the_run_prints_no_kernel_transport_warning_and_leaves_no_sockets(
+    server, tmp_path, capfd, monkeypatch
+):
+    """The kernel talks over Unix sockets in a private folder: its "running over TCP without
+    encryption" warning (printed by the kernel process itself) never reaches the terminal."""
+    import glob
+    import tempfile
+
+    monkeypatch.chdir(tmp_path)
+    before = set(glob.glob(f"{tempfile.gettempdir()}/jcg-kernel-*"))
+    server.enqueue(code_reply("print('max', max(values))"), code_reply("print(sorted(values))"))
+    assert main(["run", str(write(tmp_path, CELLS))]) == 0
+    out, err = capfd.readouterr()
+    assert "without encryption" not in out + err and "TCP" not in out + err
+    assert "✓" in out  # the run's own progress still shows
+    assert set(glob.glob(f"{tempfile.gettempdir()}/jcg-kernel-*")) == before
+    assert not list(tmp_path.glob("kernel-ipc*"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from jupyter_codegen.errors import CodegenError
@@ -143,8 +146,10 @@ class Runner:
         for cell in nb.cells:  # nbformat >= 4.5 ids; older notebooks get them now
             if not cell.get("id"):
                 cell.id = os.urandom(4).hex()
+        self._sockets: str | None = None
         self.client = NotebookClient(
             nb,
+            km=self._kernel_manager(),
             timeout=timeout,
             kernel_name="python3",
             allow_errors=True,
@@ -154,7 +159,25 @@ class Runner:
             resources={"metadata": {"path": str(cwd)}},
         )
 
+    def _kernel_manager(self) -> AsyncKernelManager:
+        """The kernel talks over Unix sockets where there are any: nothing leaves the machine,
+        and the kernel does not print its "running over TCP without encryption" warning into
+        the run's output. The sockets live in a private temporary folder, removed after."""
+        if os.name != "posix":
+            return AsyncKernelManager(kernel_name="python3")
+        self._sockets = tempfile.mkdtemp(prefix="jcg-kernel-")
+        return AsyncKernelManager(
+            kernel_name="python3", transport="ipc", ip=os.path.join(self._sockets, "k")
+        )
+
     def run(self, path: Path) -> RunReport:
+        try:
+            return self._run(path)
+        finally:
+            if self._sockets is not None:
+                shutil.rmtree(self._sockets, ignore_errors=True)
+
+    def _run(self, path: Path) -> RunReport:
         report = RunReport(path)
         started = time.monotonic()
         with self.client.setup_kernel(**({"env": self.kernel_env} if self.kernel_env else {})):
