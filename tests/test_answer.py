@@ -628,3 +628,32 @@ def test_example_notebook_runs_headless_and_replays_pinned(gemini_env, tmp_path,
         o.data[MIME_TYPE] for o in nb2.cells[prompts[0]].outputs if MIME_TYPE in o.get("data", {})
     ]
     assert records and records[0]["source"] == "pinned"
+
+
+# --- intent checks (core/intent.py) in the answer loop ---------------------------------------
+
+
+def test_an_answer_that_skips_the_named_result_is_sent_back_once(shell, capsys, inserted):
+    shell.user_ns["values"] = [120, 180, 160]
+    backend(shell).push(
+        step("count = sum(v > 150 for v in values)\nprint(count)"),
+        final("Two values are above 150."),
+        step("n_high = sum(v > 150 for v in values)\nprint(n_high)"),
+        final("Two values are above 150 (stored in n_high)."),
+    )
+    answer(shell, "How many of `values` are above 150? Store the count in `n_high` (an int).")
+    assert shell.user_ns["n_high"] == 2
+    told = turn_text(backend(shell).requests[2].turns[-1])
+    assert "`n_high`, an int; the code left it undefined" in told
+    assert "checked: n_high (int)" in capsys.readouterr().out
+
+
+def test_an_answer_still_without_the_named_result_says_so(shell, capsys, inserted):
+    shell.user_ns["values"] = [1, 2]
+    backend(shell).push(
+        step("print(sum(values))"), final("The sum is 3."), final("The sum is 3, as said.")
+    )
+    answer(shell, "Sum `values` and store it in `total_sum`.")
+    out = capsys.readouterr().out
+    assert "⚠ scripted · answered after 1 step(s) · not computed: total_sum" in out
+    assert len(backend(shell).requests) == 3  # told once, not argued with

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from jupyter_codegen.core.intent import Intent, check_namespace, checked_label
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodegenError, NoAnswerError, PolicyError, UsageError
@@ -69,6 +70,9 @@ class _AnswerRun:
         self.max_output_tokens = self.session.config.max_output_tokens
         self.user_names = set(self.session.user_names())  # the names before any step ran
         self.context = run.context()
+        #: The named results the prompt asks for (a chart or frames are code mode's checks).
+        self.intent = Intent(names=run.intent().names)
+        self.told_intent = False
 
     # -- bookkeeping
 
@@ -124,7 +128,14 @@ class _AnswerRun:
             reply = self.run.stream(request, label)
             move = parse_move(reply.text, reply.code_parts)
             if move.kind == "answer":
-                return move.text
+                problem = check_namespace(self.intent, self.shell.user_ns)
+                if problem is None or left <= 0 or self.told_intent or self.job.sandbox:
+                    return move.text
+                # Told once, as a failed step: the steps must bind what the task names.
+                self.told_intent = True
+                missed = Step(max(1, len(steps)), "", "", Observation(error=problem))
+                request = follow_up(request, reply.text, missed, left, self.protocol)
+                continue
             if move.kind != "step" or left <= 0:
                 return None
             step = self.run_step(len(steps) + 1, move.code, move.text)
@@ -258,8 +269,15 @@ class _AnswerRun:
         )
         self.session.just_ran = cell
         self.record(source, len(steps), "ok", cell)
+        ns = self.shell.user_ns
+        missing = [e.name for e in self.intent.names if e.name not in ns]
+        checked = checked_label(self.intent, ns) if not missing else ""
         self.status.done(
-            f"✓ {self.model} · answered after {len(steps)} step(s) · {self.status.elapsed():.1f} s"
+            ("⚠" if missing else "✓")
+            + f" {self.model} · answered after {len(steps)} step(s)"
+            + (f" · not computed: {', '.join(missing)}" if missing else "")
+            + (f" · checked: {checked}" if checked else "")
+            + f" · {self.status.elapsed():.1f} s"
         )
         texts = tuple(f.text for f in flagged)
         return AnswerOutcome(answer, tuple(steps), cell, self.model, source, texts)
