@@ -29,6 +29,14 @@ class Codegen(Configurable):
     max_fixes = Int(2, min=0, max=10, help="Repair rounds when generated code raises.").tag(
         config=True
     )
+    candidates = Int(
+        0,
+        min=0,
+        max=9,
+        help="Code candidates sampled and run in isolated copies of the kernel, the winner chosen "
+        "by agreement of their results. 0: 3 where the backend samples cheaply (the embedded "
+        "model), else 1.",
+    ).tag(config=True)
     timeout = Float(
         60.0, min=0.0, help="Seconds generated code may run before it is stopped (0: no limit)."
     ).tag(config=True)

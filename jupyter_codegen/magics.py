@@ -17,7 +17,8 @@ from jupyter_codegen.modes import run_job
 from jupyter_codegen.session import CodegenSession
 
 _FLAGS = (
-    "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, -q/--quiet, -a/--answer, "
+    "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, --candidates N, -q/--quiet, "
+    "-a/--answer, "
     "--max-steps N, --sandbox, --ui [code|spec], --tools code|native|both, "
     "--policy strict|default|off, --timeout S, --confirm"
 )
@@ -46,6 +47,13 @@ class GeminiMagics(Magics):
         "-n", "--no-run", action="store_true", help="Write the generated cell, do not run it."
     )
     @argument("--max-fixes", type=int, default=None, help="Repair rounds if the code raises.")
+    @argument(
+        "--candidates",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Sample N code candidates, run each in an isolated copy, keep the agreed result.",
+    )
     @argument("-q", "--quiet", action="store_true", help="Hide the code header and status line.")
     @argument(
         "-a",
@@ -97,6 +105,8 @@ class GeminiMagics(Magics):
         if not prompt:
             raise UsageError("Empty prompt: write what you want in the cell below %%gemini.")
         max_fixes = self.session.config.max_fixes if args.max_fixes is None else args.max_fixes
+        if args.candidates is not None and not 1 <= args.candidates <= 9:
+            raise UsageError(f"--candidates takes 1 to 9, not {args.candidates}.")
         if max_fixes < 0:
             raise UsageError("--max-fixes must be 0 or more.")
         if args.answer and args.ui:
@@ -109,6 +119,7 @@ class GeminiMagics(Magics):
             regenerate=args.regenerate,
             run=not args.no_run,
             max_fixes=max_fixes,
+            candidates=args.candidates,
             quiet=args.quiet or self.session.config.quiet,
             policy=args.policy,
             timeout=args.timeout,

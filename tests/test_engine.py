@@ -278,7 +278,7 @@ def test_embedded_model_repairs_start_afresh_without_the_failing_code(shell, mon
         fence("print(sales.groupby('region')['amount'].sum())"),
         fence("print(sales.groupby('region')['revenue'].sum())"),
     )
-    gemini(shell, "total per region")
+    gemini(shell, "total per region", "--candidates 1")  # (sampling: tests/test_selection.py)
     retry = backend(shell).requests[1]
     # The small model's few-shot turns, then the fresh attempt: no turn with the failing code.
     examples = compact(ModelRequest(mode="repair", system="", turns=())).turns

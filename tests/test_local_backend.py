@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -115,16 +116,23 @@ def test_non_text_parts_are_rendered_as_text() -> None:
     ]
 
 
-def test_greedy_except_seeded_sampling_for_repair() -> None:
+def test_greedy_except_seeded_sampling_for_repair_and_for_sampled_candidates() -> None:
     backend = LocalBackend()
-    messages = build_messages(compact(code_request("Mean of prices.", PRICES)))
-    assert backend.sampling("code", messages) == (0.0, backend.seed)
-    assert backend.sampling("ui", messages) == (0.0, backend.seed)
-    temperature, seed = backend.sampling("repair", messages)
+    request = code_request("Mean of prices.", PRICES)
+    messages = build_messages(compact(request))
+
+    def as_mode(mode: str, **sampling: Any) -> ModelRequest:
+        return replace(request, mode=mode, **sampling)
+
+    assert backend.sampling(as_mode("code"), messages) == (0.0, backend.seed)
+    assert backend.sampling(as_mode("ui"), messages) == (0.0, backend.seed)
+    temperature, seed = backend.sampling(as_mode("repair"), messages)
     assert temperature == local.REPAIR_TEMPERATURE
-    assert backend.sampling("repair", list(messages)) == (temperature, seed)  # reproducible
+    assert backend.sampling(as_mode("repair"), list(messages)) == (temperature, seed)
     other = [*messages, {"role": "user", "content": "NameError: name 'x' is not defined"}]
-    assert backend.sampling("repair", other)[1] != seed  # another attempt, another draw
+    assert backend.sampling(as_mode("repair"), other)[1] != seed  # another attempt, another draw
+    # A candidate of several (core/candidates.py) brings its own temperature and seed.
+    assert backend.sampling(as_mode("code", temperature=0.7, seed=11), messages) == (0.7, 11)
 
 
 # --- the fence stop ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from jupyter_codegen.core import intent as intents
-from jupyter_codegen.core import tool_calls
+from jupyter_codegen.core import selection, tool_calls
 from jupyter_codegen.core.job import Outcome, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
@@ -119,6 +119,8 @@ class CodeLoop:
         #: The user's DataFrames at the start of the cell (the code must not write into them
         #: unless the prompt asks for a change).
         self.frames = [n for n, v in run.scan.items if type(v).__name__ == "DataFrame"]
+        #: "2 of 3 candidates agree" when candidates were sampled (see core/selection.py).
+        self.selection_label = ""
 
     # --- the flow -----------------------------------------------------------------------------
 
@@ -166,9 +168,54 @@ class CodeLoop:
             run.status.attach(run.header)  # one block: the code, and under it how its run ended
             return Attempt(pinned, "pinned", 1)
         request = run.with_tools(self.hooks.first_request(run, run.context()))
+        native_before = run.calls.native_count
         reply, code = run.generate(request, "generating", self.hooks.extract)
         said = reply.text or (f"```python\n{code}```" if code else "")
-        return Attempt(code, "generated", 1, request, said)
+        first = Attempt(code, "generated", 1, request, said)
+        count = selection.candidate_count(run)
+        if count > 1 and code and run.calls.native_count == native_before:
+            # (Sampling again would call native tools again: only for code-only replies.)
+            return self.sample(first, count)
+        return first
+
+    def sample(self, first: Attempt, count: int) -> Attempt:
+        """Candidates run in isolated copies; the one most agree on becomes the attempt. Only
+        when the greedy code may run as is (one that needs a confirmation is asked as always)."""
+        run = self.run
+        if self.allowed(first.code) is not None:
+            return first
+        assert first.request is not None
+        chosen = selection.select(
+            run,
+            self.intent,
+            selection.Candidate(1, first.code, first.request, first.reply_text, None, None),
+            count,
+            lambda request, label: run.generate(request, label, self.hooks.extract),
+            self.allowed,
+        )
+        self.selection_label = chosen.label()
+        winner = chosen.winner
+        return Attempt(winner.code, "generated", 1, winner.request, winner.reply_text)
+
+    def allowed(self, code: str) -> str | None:
+        """Why ``code`` may not run in an isolated copy as it is (None: it may): a policy
+        finding of any kind, or a failed static check."""
+        if not self.hooks.trusted(code):
+            finding = self.run.check(code, self.user_names)
+            if finding is not None:
+                return finding.message()
+        if self.run.job.confirm:
+            return "You asked to confirm (--confirm)"
+        return self.static_problem(code)
+
+    def static_problem(self, code: str) -> str | None:
+        """What the code shows before it runs: the mode's precheck, a chart prompt's code that
+        draws nothing, a write into the user's frames the prompt did not ask for."""
+        return (
+            self.hooks.precheck(self.run, code)
+            or intents.check_code(self.intent, code)
+            or intents.check_frame_writes(self.intent, code, self.frames)
+        )
 
     def show(self, attempt: Attempt) -> None:
         self.run.header.show(CodeRecord(attempt.code, self.meta(attempt), self.title(attempt)))
@@ -187,12 +234,7 @@ class CodeLoop:
             ask, finding = finding.message(), None
         if finding is not None:
             return Verdict(rejected=finding.message())
-        rejected = (
-            self.hooks.precheck(run, code)
-            or intents.check_code(self.intent, code)
-            or intents.check_frame_writes(self.intent, code, self.frames)
-        )
-        return Verdict(rejected=rejected, ask=ask)
+        return Verdict(rejected=self.static_problem(code), ask=ask)
 
     def confirm(self, attempt: Attempt, reason: str) -> None:
         """Show the code with Run / Cancel and end the cell; the Run button runs it later with
@@ -340,6 +382,7 @@ class CodeLoop:
         run.status.done(
             f"✓ {run.model} · {attempt.source}"
             + (f" after {attempt.number} attempts" if attempt.number > 1 else "")
+            + (f" · {self.selection_label}" if self.selection_label else "")
             + (f" · checked: {checked}" if checked else "")
             + f" · {run.status.elapsed():.1f} s"
         )

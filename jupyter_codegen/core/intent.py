@@ -16,11 +16,12 @@ code alone, before it runs (a chart drawn, the user's frames left as they are).
 from __future__ import annotations
 
 import ast
-import numbers
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from jupyter_codegen.kernel.candidates import kind_of
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -281,20 +282,6 @@ _ARTICLE = {
     "tuple": "a tuple",
     "set": "a set",
 }
-
-
-def kind_of(value: Any) -> str:
-    """The kind of ``value`` as the checks name it: int, float, str, list, DataFrame, ..."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        return "bool"
-    if isinstance(value, numbers.Integral):
-        return "int"
-    if isinstance(value, numbers.Real):
-        return "float"
-    for cls in type(value).__mro__:
-        if cls.__name__ in ("DataFrame", "Series", "ndarray", "Figure", "Axes"):
-            return cls.__name__
-    return type(value).__name__
 
 
 def _matches(asked: str, kind: str) -> bool:

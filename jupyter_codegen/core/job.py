@@ -22,6 +22,8 @@ class PromptJob:
     regenerate: bool = False
     run: bool = True
     max_fixes: int = 2
+    #: --candidates: code candidates to sample and compare; None means "use the config".
+    candidates: int | None = None
     quiet: bool = False
     #: Per-cell overrides; None means "use the session's config".
     policy: str | None = None

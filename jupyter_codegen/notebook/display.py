@@ -89,6 +89,7 @@ class StatusLine:
         self._last = 0.0
         self._handle: Any = None
         self._header: CodeHeader | None = None
+        self._provisional = False
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -117,8 +118,21 @@ class StatusLine:
             self._last = now
             self._show(text)
 
+    @contextlib.contextmanager
+    def provisional(self) -> Iterator[None]:
+        """Within: a final line is shown as progress, not printed as the cell's end (a sampled
+        candidate that got no reply does not end the cell)."""
+        self._provisional = True
+        try:
+            yield
+        finally:
+            self._provisional = False
+
     def done(self, text: str) -> None:
         if not self.enabled:
+            return
+        if self._provisional:
+            self.update(text, force=True)
             return
         if self.live:
             self._show(text)

@@ -85,6 +85,10 @@ class ModelRequest:
     response_schema: dict[str, Any] | None = None
     max_output_tokens: int = 4096
     stop: tuple[str, ...] = ()
+    #: Sampling for one of several candidates (core/candidates.py); None keeps the backend's
+    #: own choice (greedy decoding on the embedded model).
+    temperature: float | None = None
+    seed: int | None = None
 
 
 # --- what comes out -----------------------------------------------------------------------

@@ -349,6 +349,8 @@ class GeminiBackend:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             response_mime_type="application/json" if request.response_schema else None,
             response_json_schema=request.response_schema,
+            temperature=request.temperature,
+            seed=request.seed,
         )
 
     # --- reply reading

@@ -305,12 +305,15 @@ class LocalBackend:
 
     # -- generation
 
-    def sampling(self, mode: str, messages: list[dict[str, str]]) -> tuple[float, int]:
-        """Temperature and seed for a request: greedy, except seeded sampling for "repair".
+    def sampling(self, request: ModelRequest, messages: list[dict[str, str]]) -> tuple[float, int]:
+        """Temperature and seed for a request: the request's own (a sampled candidate), else
+        greedy, except seeded sampling for "repair".
 
         Either way the same messages give the same reply.
         """
-        if mode != "repair":
+        if request.temperature is not None:
+            return request.temperature, self.seed if request.seed is None else request.seed
+        if request.mode != "repair":
             return 0.0, self.seed
         digest = zlib.crc32(json.dumps(messages, sort_keys=True).encode("utf-8"))
         return REPAIR_TEMPERATURE, (self.seed ^ digest) & 0x7FFFFFFF
@@ -350,7 +353,7 @@ class LocalBackend:
         llm = self.load()
         messages = build_messages(request)
         fence = FenceStop() if request.mode in CODE_MODES else None
-        temperature, seed = self.sampling(request.mode, messages)
+        temperature, seed = self.sampling(request, messages)
         generation = self._claim()
         chunks: Any = None
         # Structured output (the --ui=spec document): llama.cpp turns the JSON Schema into a
