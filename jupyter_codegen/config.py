@@ -15,6 +15,25 @@ from jupyter_codegen.errors import UsageError
 DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
 #: Environment variable that overrides the model when no -m flag is given.
 MODEL_ENV = "JUPYTER_CODEGEN_MODEL"
+#: Code candidates a prompt cell samples where the backend samples cheaply and nothing says.
+AUTO_CANDIDATES = 3
+
+
+def candidates_for(
+    flag: int | None, configured: int, *, cheap_sampling: bool, can_fork: bool
+) -> tuple[int, str]:
+    """How many code candidates a prompt cell samples, and why (for ``%gemini status``):
+    ``--candidates``, else ``c.Codegen.candidates``, else by the backend's capability; 1 where
+    the process cannot fork isolated copies of the kernel."""
+    if not can_fork:
+        return 1, "this system cannot fork isolated copies of the kernel"
+    if flag:
+        return flag, "--candidates"
+    if configured:
+        return configured, "c.Codegen.candidates"
+    if cheap_sampling:
+        return AUTO_CANDIDATES, "auto: this model samples cheaply; the agreed result wins"
+    return 1, "auto: this model's samples are not cheap; --candidates N samples more"
 
 
 class Codegen(Configurable):
@@ -34,8 +53,8 @@ class Codegen(Configurable):
         min=0,
         max=9,
         help="Code candidates sampled and run in isolated copies of the kernel, the winner chosen "
-        "by agreement of their results. 0: 3 where the backend samples cheaply (the embedded "
-        "model), else 1.",
+        f"by agreement of their results. 0: {AUTO_CANDIDATES} where the backend samples cheaply "
+        "(the embedded model), else 1.",
     ).tag(config=True)
     timeout = Float(
         60.0, min=0.0, help="Seconds generated code may run before it is stopped (0: no limit)."

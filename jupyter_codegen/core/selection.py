@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from jupyter_codegen.config import candidates_for
 from jupyter_codegen.core import intent as intents
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.prompt_run import PromptRun
@@ -32,9 +33,6 @@ from jupyter_codegen.kernel.candidates import (
 )
 from jupyter_codegen.model.backends.base import ModelRequest, Reply
 
-#: Candidates when neither ``--candidates`` nor ``c.Codegen.candidates`` says, on a backend
-#: that samples cheaply (elsewhere: 1).
-AUTO_CANDIDATES = 3
 #: Temperature of the sampled candidates (the first is the backend's own, greedy, choice).
 TEMPERATURE = 0.7
 #: A candidate's run in its copy is stopped at the cell's time limit, or this when there is
@@ -43,11 +41,14 @@ UNLIMITED_CAP_S = 60.0
 
 
 def candidate_count(run: PromptRun) -> int:
-    """How many candidates this cell samples: the flag, else the config, else by the
-    backend's capability; 1 where the process cannot fork."""
-    asked = run.job.candidates or run.session.config.candidates
-    count = asked or (AUTO_CANDIDATES if run.capabilities.cheap_sampling else 1)
-    return count if count > 1 and can_isolate() else 1
+    """How many candidates this cell samples (config.candidates_for)."""
+    count, _ = candidates_for(
+        run.job.candidates,
+        run.session.config.candidates,
+        cheap_sampling=run.capabilities.cheap_sampling,
+        can_fork=can_isolate(),
+    )
+    return count
 
 
 @dataclass(frozen=True)

