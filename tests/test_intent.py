@@ -139,6 +139,7 @@ def test_writing_into_a_user_frame_is_rejected_unless_the_prompt_asks_for_a_chan
         "df = sales.copy()\ndf['m'] = 1",
         "monthly = sales.groupby('month').revenue.sum()",
         "other = {}\nother['x'] = 1",
+        "sales = sales.copy()\nsales['m'] = 1",  # its own frame, under the same name
     ):
         assert check_frame_writes(plot, fine, ["sales"]) is None, fine
     asked = read_intent("Add a column `margin` to `sales`.", BOUND)

@@ -167,6 +167,22 @@ def read_intent(
     )
 
 
+def intent_for(
+    prompt: str, items: Iterable[tuple[str, Any]], functions: Iterable[str] = ()
+) -> Intent:
+    """The intent of ``prompt`` over the user's namespace ``items`` (name, value) as the cell
+    starts: a result must be a new name, not a column of the user's frames or a registered
+    function."""
+    pairs = list(items)
+    columns = {
+        str(column)
+        for _, value in pairs
+        if type(value).__name__ == "DataFrame"
+        for column in list(getattr(value, "columns", ()))[:500]
+    }
+    return read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
+
+
 def check_code(intent: Intent, code: str) -> str | None:
     """What can be told from the code alone: a chart prompt whose code draws nothing."""
     if intent.chart and not _PLOTTING.search(code):
@@ -228,7 +244,14 @@ def check_frame_writes(intent: Intent, code: str, frames: Iterable[str]) -> str 
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    written = sorted({n for node in ast.walk(tree) for n in _frame_writes(node, names)})
+    # A frame the code binds itself (``joined = a.merge(b)``, then ``joined["x"] = ...``) is
+    # its own, even where an earlier cell left a frame under that name.
+    own = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    written = sorted({n for node in ast.walk(tree) for n in _frame_writes(node, names - own)})
     if not written:
         return None
     listed = ", ".join(f"`{n}`" for n in written)

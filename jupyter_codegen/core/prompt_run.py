@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jupyter_codegen.core import tool_calls
-from jupyter_codegen.core.intent import Intent, read_intent
+from jupyter_codegen.core.intent import Intent, intent_for
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.stream import Extractor, generate, stream_reply
 from jupyter_codegen.functions.registry import CallLog
@@ -121,19 +121,8 @@ class PromptRun:
 
     def intent(self) -> Intent:
         """The named results (and kinds) the prompt asks for, read against the cell-start
-        namespace: a new name, not a column of the user's frames or a registered function."""
-        columns = {
-            str(column)
-            for _, value in self.scan.items
-            if type(value).__name__ == "DataFrame"
-            for column in getattr(value, "columns", ())[:500]
-        }
-        return read_intent(
-            self.job.prompt,
-            (name for name, _ in self.scan.items),
-            columns=columns,
-            functions=self.session.functions.names(),
-        )
+        namespace (core/intent.py)."""
+        return intent_for(self.job.prompt, self.scan.items, self.session.functions.names())
 
     # --- pins ---------------------------------------------------------------------------------
 
