@@ -42,6 +42,8 @@ def names(prompt: str) -> list[tuple[str, str | None]]:
         ("store the count in X", [("X", None)]),
         ("Put the totals into a variable region_totals.", [("region_totals", None)]),
         ("Create `lookup`, a dict from region to total.", [("lookup", "dict")]),
+        ("Count the orders per month, as a Series `per_month`.", [("per_month", "Series")]),
+        ("Store a dict `totals_fx` mapping currency to amount.", [("totals_fx", "dict")]),
         (
             "Make a dict named `lookup` mapping region to total and a list called `names`.",
             [("lookup", "dict"), ("names", "list")],

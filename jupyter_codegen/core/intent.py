@@ -70,6 +70,11 @@ _NAMED = [
     # "... as `out`", "the result in a variable `x`"
     re.compile(rf"\b(?i:as)\s+`(?P<q>{_NAME})`"),
     re.compile(rf"\b(?i:variable)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
+    # "as a Series `per_month`", "store a dict `totals_fx`": a kind, then the quoted name
+    re.compile(
+        rf"\b(?i:an?|one)\s+(?i:new\s+)?(?i:list|dict|dictionary|number|float|int|integer|"
+        rf"string|str|dataframe|data frame|series|bool|boolean|tuple|set)\s+`(?P<q>{_NAME})`"
+    ),
     # "create `by_month`, a DataFrame of ..." (a new name only)
     re.compile(rf"\b(?i:create|make|define|build)\s+`(?P<new>{_NAME})`"),
 ]
