@@ -306,3 +306,16 @@ def test_registered_function_arguments_are_checked_and_converted(ui_shell: Any) 
     error = scripted(ui_shell).requests[1].turns[-1].parts[0].text
     assert "component 'v' (Value)" in error and "n" in error
     assert seen == [3] and isinstance(seen[0], int)  # 3.0 arrived as the int it declares
+
+
+def test_code_mode_samples_no_candidates_even_where_sampling_is_cheap(
+    ui_shell: Any,  # noqa: F811
+) -> None:
+    """Widgets built in a copy of the kernel print and bind alike whether they work or not:
+    one candidate, exercised live (core/selection.py samples only for code mode)."""
+    from jupyter_codegen.model.backends.scripted import LOCAL_LIKE
+
+    scripted(ui_shell).capabilities = LOCAL_LIKE
+    scripted(ui_shell).push(fence(RIGHT_HANDLER))
+    gemini(ui_shell, "a month slider", "--ui=code")
+    assert len(scripted(ui_shell).requests) == 1

@@ -75,6 +75,9 @@ class CodeHooks(Protocol):
     #: The prompt's intent is checked (named results, their kinds, a chart, frames left as
     #: they are); False for modes whose code is of a fixed shape.
     checks_intent: bool
+    #: Sampled candidates are compared by what they print and bind (core/selection.py); False
+    #: for modes whose result is an interface, which a copy of the kernel cannot compare.
+    samples_candidates: bool
 
     def first_request(self, run: PromptRun, context: str) -> ModelRequest: ...
 
@@ -172,7 +175,7 @@ class CodeLoop:
         reply, code = run.generate(request, "generating", self.hooks.extract)
         said = reply.text or (f"```python\n{code}```" if code else "")
         first = Attempt(code, "generated", 1, request, said)
-        count = selection.candidate_count(run)
+        count = selection.candidate_count(run) if self.hooks.samples_candidates else 1
         if count > 1 and code and run.calls.native_count == native_before:
             # (Sampling again would call native tools again: only for code-only replies.)
             return self.sample(first, count)

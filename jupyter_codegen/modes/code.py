@@ -26,6 +26,7 @@ class CodeMode:
 
     name = "code"
     checks_intent = True
+    samples_candidates = True
 
     def prepare(self, session: CodegenSession, job: PromptJob) -> PromptJob:
         """The job as this mode runs it (flags checked, the mode's name set)."""

@@ -47,6 +47,9 @@ class WidgetMode(CodeMode):
     """A mode whose code builds widgets: the new ones are tracked while it runs and exercised
     after each run (and after the frontend ran a placed cell)."""
 
+    #: Widgets built in a copy of the kernel print and bind alike whether they work or not.
+    samples_candidates = False
+
     def check_widgets(self, tracker: WidgetTracker, shell: Any) -> str | None:
         """The error text for repair when the new widgets fail, or None."""
         raise NotImplementedError
