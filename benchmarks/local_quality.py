@@ -228,6 +228,36 @@ def per_category(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    passed = sum(r["ok"] for r in results)
+    return {
+        "passed": passed,
+        "total": len(results),
+        "pass_rate": round(100 * passed / len(results), 1) if results else 0.0,
+        "median_seconds": round(report.median([r["seconds"] for r in results]), 2),
+        "categories": per_category(results),
+    }
+
+
+def task_rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [r["name"], r["category"], "right" if r["ok"] else "WRONG", f"{r['seconds']:.1f}", r["why"]]
+        for r in results
+    ]
+
+
+def write_json(
+    path: str, head: dict[str, Any], results: list[dict[str, Any]], complete: bool
+) -> None:
+    payload = head | {
+        "complete": complete,
+        "load_after": report.load(),
+        "summary": summarize(results),
+        "tasks": results,
+    }
+    Path(path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-m", "--model", default="local")
@@ -263,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     ns = shell.user_ns
     pristine = snapshot(ns)
     flags = f" --candidates {args.candidates}" if args.candidates is not None else ""
+    head = {
+        "model": args.model,
+        "candidates": args.candidates,
+        "machine": machine,
+        "started": started_at,
+        "selected": len(tasks),
+    }
 
     results: list[dict[str, Any]] = []
     for task in tasks:
@@ -293,46 +330,29 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+        if args.json:  # after every task: a run cut short still leaves what it measured
+            write_json(args.json, head, results, complete=False)
 
-    rows = [
-        [r["name"], r["category"], "right" if r["ok"] else "WRONG", f"{r['seconds']:.1f}", r["why"]]
-        for r in results
-    ]
-    print(report.table(["task", "category", "result", "s", "why"], rows))
-    categories = per_category(results)
+    print(report.table(["task", "category", "result", "s", "why"], task_rows(results)))
+    summary = summarize(results)
     print()
     print(
         report.table(
             ["category", "passed", "%"],
-            [[c, f"{v['passed']}/{v['total']}", f"{v['pct']:.0f}"] for c, v in categories.items()],
+            [
+                [c, f"{v['passed']}/{v['total']}", f"{v['pct']:.0f}"]
+                for c, v in summary["categories"].items()
+            ],
         )
     )
-    passed = sum(r["ok"] for r in results)
-    rate = 100 * passed / len(results)
-    median_s = report.median([r["seconds"] for r in results])
     print()
     print(
-        f"{args.model}: {passed}/{len(results)} right ({rate:.0f}%), median {median_s:.1f} s a cell"
+        f"{args.model}: {summary['passed']}/{summary['total']} right "
+        f"({summary['pass_rate']:.0f}%), median {summary['median_seconds']:.1f} s a cell"
     )
     print(f"machine after: {report.load()}")
-
     if args.json:
-        payload = {
-            "model": args.model,
-            "candidates": args.candidates,
-            "machine": machine,
-            "load_after": report.load(),
-            "started": started_at,
-            "summary": {
-                "passed": passed,
-                "total": len(results),
-                "pass_rate": round(rate, 1),
-                "median_seconds": round(median_s, 2),
-                "categories": categories,
-            },
-            "tasks": results,
-        }
-        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, head, results, complete=True)
         print(f"wrote {args.json}")
     return 0
 
