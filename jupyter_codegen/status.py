@@ -33,10 +33,12 @@ def _candidates(session: CodegenSession, model: str) -> str:
     from jupyter_codegen.kernel.candidates import can_isolate
     from jupyter_codegen.model.backends import capabilities_of
 
+    known = session.backends.get(model)  # a backend set up already (tests put one here)
+    capabilities = known.capabilities if known is not None else capabilities_of(model)
     count, why = candidates_for(
         None,
         session.config.candidates,
-        cheap_sampling=capabilities_of(model).cheap_sampling,
+        cheap_sampling=capabilities.cheap_sampling,
         can_fork=can_isolate(),
     )
     return f"{count} ({why})"
