@@ -162,6 +162,7 @@ class PromptRun:
             policy=self.policy,
             registered=self.session.functions.names(),
             aliases=code_aliases(code, self.shell.user_ns),
+            prompt=self.job.prompt,
         )
 
     # --- the record ---------------------------------------------------------------------------

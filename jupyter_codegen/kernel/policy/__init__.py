@@ -10,11 +10,14 @@ Findings come in four kinds:
 
 * ``blocked``: shown, never run, not sent back (shell escapes, killing the kernel, recursive
   deletes, credential reads, tricks that hide what runs: non-literal ``eval``/``exec``,
-  dynamic imports, frame and ``__subclasses__`` walks, ``sys.modules`` games, ``ctypes``).
+  dynamic imports, frame and ``__subclasses__`` walks, ``sys.modules`` games, ``ctypes``;
+  unpickling bytes the code builds or fetches; writes into places where a file runs code later:
+  startup and config folders, shell rc files, cron, site-packages, git hooks).
 * ``rejected``: sent back to the model for repair (syntax errors, replacing or deleting the
   user's variables).
 * ``confirm``: may run once the user says so (file writes, single-file deletes, network,
-  pickle loads, background threads); see :mod:`jupyter_codegen.notebook.confirm`.
+  pickle loads of a file the prompt does not name, background threads); see
+  :mod:`jupyter_codegen.notebook.confirm`.
 * nothing: the code may run.
 
 ``strict`` turns every ``confirm`` into ``blocked`` and allows only registered functions,
@@ -26,8 +29,9 @@ sandbox against a determined attacker.
 
 The package, by job: :mod:`.rules` (the rule tables, as data), :mod:`.match` (how a path finds
 its rule), :mod:`.source` (IPython's transforms and parsing), :mod:`.aliases` (name
-resolution), :mod:`.references` and :mod:`.calls` (the checks), :mod:`.rebinding` (made-up
-data), :mod:`.findings` (what is reported, ranked and worded), :mod:`.analysis` (the walk and
+resolution), :mod:`.folding` (strings built from literals), :mod:`.references` and
+:mod:`.calls` (the checks), :mod:`.loads` (unpicklers), :mod:`.persistence` (writes that run
+later), :mod:`.rebinding` (made-up data), :mod:`.findings` (what is reported, ranked and worded), :mod:`.analysis` (the walk and
 the entry points).
 """
 

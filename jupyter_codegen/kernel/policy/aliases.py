@@ -12,6 +12,7 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jupyter_codegen.kernel.policy.folding import fold
 from jupyter_codegen.kernel.policy.match import _severity_of
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
 
@@ -61,7 +62,7 @@ class _Names:
     def _resolve_call(self, node: ast.Call, seen: int) -> str:
         func = self.resolve(node.func, seen + 1)
         if func in ("getattr", "builtins.getattr") and len(node.args) >= 2:
-            attr = _const_str(node.args[1])
+            attr = fold(node.args[1], self.resolve)  # 'po' + 'pen' names popen as well
             base = self.resolve(node.args[0], seen + 1)
             if attr is not None and base:
                 return f"{base}.{attr}"

@@ -13,19 +13,22 @@ from dataclasses import dataclass, field
 from jupyter_codegen.kernel.policy.calls import _CallChecks
 from jupyter_codegen.kernel.policy.findings import Finding, _decision, _ranked
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
+from jupyter_codegen.kernel.policy.persistence import _PersistenceChecks
 from jupyter_codegen.kernel.policy.rebinding import _Rebinding
 from jupyter_codegen.kernel.policy.rules import _SENSITIVE_MODULES, POLICIES
 from jupyter_codegen.kernel.policy.source import _parse, _transform
 
 
 @dataclass
-class _Analysis(_CallChecks, _Rebinding):
+class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks):
     """One code's analysis. The checks come from the parts it is made of (one module each); the
     state they share is declared once, here, and each part names only what it reads."""
 
     policy: str
     user_names: Container[str]
     registered: Collection[str]
+    #: The prompt the code answers: a file it names may be loaded (:mod:`.loads`).
+    prompt: str = ""
     depth: int = 0
     findings: list[Finding] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
@@ -36,9 +39,11 @@ class _Analysis(_CallChecks, _Rebinding):
     #: Local names known to hold modules (imported here, or modules in the user's namespace).
     modules: set[str] = field(default_factory=set)
     parents: dict[int, ast.AST] = field(default_factory=dict)
+    #: Every node of the code, from the one walk.
+    nodes: list[ast.AST] = field(default_factory=list)
 
     def run(self, tree: ast.Module) -> None:
-        nodes = list(ast.walk(tree))  # one walk for both passes
+        nodes = self.nodes = list(ast.walk(tree))  # one walk for every pass
         self.collect_aliases(nodes)
         self.modules |= {n for n, path in self.aliases.items() if path in _SENSITIVE_MODULES}
         for node in nodes:
@@ -59,6 +64,7 @@ class _Analysis(_CallChecks, _Rebinding):
             elif isinstance(node, (ast.Global, ast.Nonlocal)) and self.strict:
                 self.strict_block("`global` statements", node)
         self.check_rebinding(tree)
+        self.check_persistence(nodes)
 
     def check_eval(self, node: ast.Call, path: str) -> None:
         source = _const_str(_arg(node, 0, "source", "object"))
@@ -73,7 +79,7 @@ class _Analysis(_CallChecks, _Rebinding):
             inner = _parse(source)
         except (SyntaxError, ValueError):
             return  # it will raise when run, harmlessly
-        sub = _Analysis(self.policy, self.user_names, self.registered, self.depth + 1)
+        sub = _Analysis(self.policy, self.user_names, self.registered, self.prompt, self.depth + 1)
         sub.run(inner)
         for finding in sub.findings:
             kind = "blocked" if finding.kind == "rejected" else finding.kind
@@ -87,10 +93,12 @@ def analyze(
     policy: str = "default",
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
+    prompt: str = "",
 ) -> list[Finding]:
     """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
 
-    ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to.
+    ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to;
+    ``prompt`` is what the code answers (a file it names may be unpickled, :mod:`.loads`).
     """
     if policy == "off":
         return []
@@ -102,7 +110,7 @@ def analyze(
         return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [Finding("rejected", f"the code cannot be parsed ({type(exc).__name__})")]
-    analysis = _Analysis(policy, user_names, registered)
+    analysis = _Analysis(policy, user_names, registered, prompt)
     for name, path in (aliases or {}).items():
         analysis.aliases[name] = path
         if path.split(".")[0] in sys.modules and path in sys.modules:
@@ -121,6 +129,7 @@ def check(
     policy: str = "default",
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
+    prompt: str = "",
 ) -> Finding | None:
     """The finding that decides what happens to ``code``, or None when it may run.
 
@@ -130,5 +139,7 @@ def check(
     whose name looks like a credential is blocked); ``registered`` are the registered functions,
     which ``strict`` allows.
     """
-    findings = analyze(code, user_names, policy=policy, registered=registered, aliases=aliases)
+    findings = analyze(
+        code, user_names, policy=policy, registered=registered, aliases=aliases, prompt=prompt
+    )
     return _decision(findings)

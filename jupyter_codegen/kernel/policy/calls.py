@@ -9,6 +9,8 @@ import ast
 import re
 from collections.abc import Collection
 
+from jupyter_codegen.kernel.policy.folding import fold
+from jupyter_codegen.kernel.policy.loads import _LoadChecks
 from jupyter_codegen.kernel.policy.match import _lookup, _root, _strict_module
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str, dotted_name
 from jupyter_codegen.kernel.policy.references import _NodeChecks
@@ -21,8 +23,9 @@ from jupyter_codegen.kernel.policy.rules import (
     _OPENERS,
     _PATH_METHODS,
     _RECURSIVE_DELETE_METHODS,
-    _SAFE_YAML_LOADERS,
+    _RUNTIME_GETATTR_ASKS,
     _SENSITIVE_MODULES,
+    _UNPICKLERS,
     _URL,
     _URL_READERS,
     _WRITE_METHODS,
@@ -31,7 +34,7 @@ from jupyter_codegen.kernel.policy.rules import (
 )
 
 
-class _CallChecks(_NodeChecks):
+class _CallChecks(_NodeChecks, _LoadChecks):
     """The checks of calls. The analysis dataclass provides the attributes."""
 
     registered: Collection[str]
@@ -40,6 +43,8 @@ class _CallChecks(_NodeChecks):
         path = self.resolve(node.func)
         callee = path or dotted_name(node.func)
         last = callee.rsplit(".", 1)[-1] if callee else ""
+        if not last and isinstance(node.func, ast.Attribute):
+            last = node.func.attr  # a method of something unnamed: (Path.home() / "f").write_text
         if isinstance(node.func, ast.Attribute) and node.func.attr in _ESCAPE_ATTRS:
             return  # reported by check_attribute
         if path.startswith("get_ipython()") and path != "get_ipython()":
@@ -85,21 +90,13 @@ class _CallChecks(_NodeChecks):
         if reason is not None:
             self.blocked(f"`{path}(...)`", reason, node)
             return
+        if self.check_unpickle(node, path):
+            return
         if path in _OPENERS or last == "open" and path.startswith("pathlib.Path()"):
             self.check_open(node, path)
         if self.check_file_methods(node, path, last):
             return
         self.check_url_read(node, last)
-        if path == "numpy.load" or path == "numpy.lib.npyio.load":
-            flag = _arg(node, 99, "allow_pickle")
-            if not (isinstance(flag, ast.Constant) and flag.value is False) and flag is not None:
-                self.add("confirm", f"`{path}(allow_pickle=...)` can run code in the file", node)
-            return
-        if path in ("yaml.load", "yaml.load_all"):
-            loader = dotted_name(_arg(node, 1, "Loader") or ast.Constant(None))
-            if not loader.endswith(_SAFE_YAML_LOADERS):
-                self.add("confirm", f"`{path}(...)` without SafeLoader can run code", node)
-            return
         reason = _lookup(_CONFIRM, path)
         if reason is not None and reason.startswith("deletes") and self.in_loop(node):
             self.blocked(f"`{path}(...)` in a loop", "deletes many files", node)
@@ -122,15 +119,24 @@ class _CallChecks(_NodeChecks):
         if len(node.args) < 2:
             return
         base = self.resolve(node.args[0])
-        attr = _const_str(node.args[1])
+        attr = fold(node.args[1], self.resolve)
         if attr is None:
             if path == "hasattr":
                 return
             if self.strict:
                 self.strict_block(f"`{path}` with an attribute chosen at run time", node)
-            elif _root(base) in _SENSITIVE_MODULES or base in ("get_ipython()", "__builtins__"):
+            elif (
+                _root(base) in _SENSITIVE_MODULES
+                or base in ("get_ipython()", "__builtins__")
+                or _holds_danger(base)
+            ):
                 self.blocked(
                     f"`{path}({base}, ...)`", "reaches a function chosen at run time", node
+                )
+            elif _root(base) in _RUNTIME_GETATTR_ASKS and path == "getattr":
+                why = _RUNTIME_GETATTR_ASKS[_root(base)]
+                self.add(
+                    "confirm", f"`getattr({base}, ...)` with a name chosen at run time {why}", node
                 )
             return
         if attr in _ESCAPE_ATTRS or (self.strict and attr.startswith("__")):
@@ -230,3 +236,12 @@ class _CallChecks(_NodeChecks):
                 return False
             parent = self.parents.get(id(parent))
         return False
+
+
+def _holds_danger(module: str) -> bool:
+    """True when ``module`` has a blocked function or a loader that can run code, so that reaching
+    into it by a name chosen at run time can reach one (``getattr(dill, name)``)."""
+    if not module or "(" in module or module.split(".")[0] in _RUNTIME_GETATTR_ASKS:
+        return False
+    prefix = module + "."
+    return any(key.startswith(prefix) for key in (*_BLOCKED, *_UNPICKLERS))

@@ -24,6 +24,7 @@ from jupyter_codegen.kernel.policy.rules import (
     _SENSITIVE_MODULES,
     _STRICT_DUNDERS,
     _STRICT_MAGICS,
+    _UNPICKLERS,
 )
 from jupyter_codegen.kernel.redact import is_secret_name
 
@@ -95,6 +96,9 @@ class _NodeChecks(_Names, _Findings):
         reason = _lookup(_BLOCKED, path)
         if reason is not None and "." in path:
             self.blocked(f"`{path}`", reason, node)
+            return
+        if path in _UNPICKLERS:
+            self.blocked(f"passing `{path}` around", "hides what it unpickles", node)
             return
         reason = _lookup(_CONFIRM, path)
         if reason is not None and "." in path and path.split(".")[-1][:1].islower():

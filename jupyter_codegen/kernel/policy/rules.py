@@ -188,19 +188,6 @@ _CONFIRM: dict[str, str] = {
     "google.genai.": "uses the network",
     "openai.": "uses the network",
     "anthropic.": "uses the network",
-    # loads that run code stored in the data
-    "pickle.load*": "loads a pickle, which can run code stored in the file",
-    "_pickle.load*": "loads a pickle, which can run code stored in the file",
-    "cPickle.load*": "loads a pickle, which can run code stored in the file",
-    "pickle.Unpickler": "loads a pickle, which can run code stored in the file",
-    "dill.load*": "loads a pickle, which can run code stored in the file",
-    "cloudpickle.load*": "loads a pickle, which can run code stored in the file",
-    "joblib.load": "loads a pickle, which can run code stored in the file",
-    "pandas.read_pickle": "loads a pickle, which can run code stored in the file",
-    "torch.load": "loads a pickle, which can run code stored in the file",
-    "jsonpickle.decode": "loads a pickle, which can run code stored in the file",
-    "yaml.unsafe_load*": "loads YAML that can run code",
-    "yaml.full_load*": "loads YAML that can build arbitrary objects",
     # work that outlives the time limit
     "threading.Thread": "starts a background thread the time limit cannot stop",
     "threading.Timer": "starts a background thread the time limit cannot stop",
@@ -211,6 +198,139 @@ _CONFIRM: dict[str, str] = {
     "sys.path.insert": "changes where modules are imported from",
     "sys.path.extend": "changes where modules are imported from",
 }
+
+# --- unsafe deserialization ---------------------------------------------------------------
+
+#: Loaders that can run code stored in what they load, and what their first argument is:
+#: "bytes" (the data itself: ``pickle.loads``), "file" (a path or an open file:
+#: ``pickle.load``, ``pd.read_pickle``) or "either" (``yaml.load`` takes text or a stream).
+#: What decides is where that argument comes from (:mod:`.loads`): a file the prompt names is
+#: data loading and runs; another file or the user's own variable asks; bytes the code builds,
+#: decodes or fetches are blocked, since whoever wrote them chose the code that runs.
+_UNPICKLERS: dict[str, str] = {
+    "pickle.loads": "bytes",
+    "_pickle.loads": "bytes",
+    "cPickle.loads": "bytes",
+    "dill.loads": "bytes",
+    "cloudpickle.loads": "bytes",
+    "jsonpickle.decode": "bytes",
+    "pickle.load": "file",
+    "_pickle.load": "file",
+    "cPickle.load": "file",
+    "pickle.Unpickler": "file",
+    "_pickle.Unpickler": "file",
+    "dill.load": "file",
+    "dill.Unpickler": "file",
+    "cloudpickle.load": "file",
+    "joblib.load": "file",
+    "pandas.read_pickle": "file",
+    "torch.load": "file",  # unless weights_only=True
+    "numpy.load": "file",  # only with allow_pickle=True
+    "numpy.lib.npyio.load": "file",
+    "yaml.load": "either",  # unless a safe Loader
+    "yaml.load_all": "either",
+    "yaml.unsafe_load": "either",
+    "yaml.unsafe_load_all": "either",
+    "yaml.full_load": "either",
+    "yaml.full_load_all": "either",
+}
+_UNPICKLE_REASON = "loads a pickle, which can run code stored in the file"
+_UNPICKLE_BYTES_REASON = "unpickling bytes runs arbitrary code"
+#: Calls whose result is a file's content or a path, not bytes the code made up (the argument
+#: of ``open(...)`` and friends is what the loader really reads).
+_FILE_SOURCES = {
+    "open",
+    "io.open",
+    "codecs.open",
+    "gzip.open",
+    "bz2.open",
+    "lzma.open",
+    "pathlib.Path",
+    "pathlib.Path().open",
+    "pathlib.Path().read_bytes",
+    "pathlib.Path().read_text",
+    "os.path.join",
+    "os.path.expanduser",
+    "os.path.abspath",
+    "posixpath.join",
+    "os.fspath",
+    "str",
+}
+
+#: Libraries where ``getattr(np, name)`` with a run-time name is common (reductions chosen by
+#: name) and reaches at worst a file loader: it asks instead of being blocked.
+_RUNTIME_GETATTR_ASKS = {
+    "numpy": "may reach numpy.load(allow_pickle=True)",
+    "pandas": "may reach pandas.read_pickle",
+}
+
+# --- persistence ---------------------------------------------------------------------------
+
+#: Places where a written file runs code later, by itself: in every new kernel, at every login,
+#: on a schedule, at every Python start, on every git commit. Matched against the paths the
+#: code spells out (literals and what it builds from literals, :mod:`.folding`), as
+#: '/'-separated text; a code that changes files and names one of these is blocked.
+_PERSISTENCE_PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), reason)
+    for pattern, reason in (
+        (
+            r"(^|/)(\.ipython|\.jupyter|profile_[^/]*/startup|share/jupyter/kernels"
+            r"|etc/(ipython|jupyter))(/|$)|(^|/)i?python(_kernel)?_config\.py$"
+            r"|(^|/)jupyter_[a-z_]*config\.(py|json)$",
+            "writes into a file that runs in every new kernel",
+        ),
+        (
+            r"(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv"
+            r"|zlogin|cshrc|tcshrc|kshrc|mkshrc|xinitrc|xprofile|xsession|pam_environment)$"
+            r"|(^|/)etc/(profile|bash\.bashrc|zsh|environment)|(^|/)\.config/(fish|autostart"
+            r"|systemd|environment\.d)(/|$)|(^|/)etc/systemd(/|$)",
+            "writes into a shell or login startup file that runs at every login",
+        ),
+        (
+            r"(^|/)(crontab|anacrontab)$|(^|/)cron\.(d|daily|hourly|weekly|monthly)(/|$)"
+            r"|(^|/)var/spool/cron(/|$)|(^|/)etc/cron",
+            "schedules code to run later (cron)",
+        ),
+        (
+            r"(^|/)(sitecustomize|usercustomize)\.py$|(^|/)(site|dist)-packages(/|$)"
+            r"|(^|/)\.pythonrc(\.py)?$|(^|/)lib/python[0-9.]*(/|$)",
+            "writes into a file that runs at every Python start",
+        ),
+        (
+            r"(^|/)\.git/(hooks|config)(/|$)|(^|/)\.gitconfig$|(^|/)\.config/git(/|$)",
+            "installs a git hook that runs on every commit",
+        ),
+    )
+)
+#: Functions and attributes that give those places at run time (``site.getsitepackages()``).
+_PERSISTENCE_FUNCTIONS: dict[str, str] = {
+    "site.": "writes into a file that runs at every Python start",
+    "sysconfig.": "writes into a file that runs at every Python start",
+    "distutils.sysconfig.": "writes into a file that runs at every Python start",
+    "IPython.paths.": "writes into a file that runs in every new kernel",
+    "IPython.utils.path.": "writes into a file that runs in every new kernel",
+    "IPython.core.profiledir.": "writes into a file that runs in every new kernel",
+    "jupyter_core.paths.": "writes into a file that runs in every new kernel",
+}
+#: ``module.__file__`` and ``__path__``: the folder of an installed module's code.
+_MODULE_FILE_ATTRS = {
+    "__file__": "writes beside an installed module's code, which runs on import",
+    "__path__": "writes beside an installed module's code, which runs on import",
+}
+#: Words of the confirm reasons that change files (the writes a persistence path turns into a
+#: block); every such reason in the tables above and in :mod:`.calls` contains one.
+_FILE_CHANGE_WORDS = (
+    "writes",
+    "creates",
+    "copies",
+    "moves",
+    "renames",
+    "links",
+    "permissions",
+    "truncates",
+    "to a file",
+    "database file",
+)
 
 # Method names that act on files whatever the receiver is (pathlib, pandas, matplotlib, ...).
 _WRITE_METHODS = {
