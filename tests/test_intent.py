@@ -13,6 +13,7 @@ from jupyter_codegen.core.intent import (
     check_code,
     check_frame_writes,
     check_namespace,
+    check_printed,
     check_values,
     checked_label,
     kind_of,
@@ -146,3 +147,30 @@ def test_writing_into_a_user_frame_is_rejected_unless_the_prompt_asks_for_a_chan
         assert check_frame_writes(plot, fine, ["sales"]) is None, fine
     asked = read_intent("Add a column `margin` to `sales`.", BOUND)
     assert check_frame_writes(asked, 'sales["margin"] = 1', ["sales"]) is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "prints_number"),
+    [
+        ("Which region has the highest total revenue? Print the region and its total.", True),
+        ("Print the total revenue per region in `sales`.", True),
+        ("Print the average revenue per region.", True),
+        ("print the number of rows with revenue above 150", True),
+        ("Print the region with the highest total revenue.", False),  # the region is asked
+        ("Print the names of the top three customers.", False),
+        ("Show the total revenue per region.", False),  # "show" may be a chart or a table
+        ("Sum the revenue and print it.", False),
+    ],
+)
+def test_a_prompt_that_asks_to_print_a_quantity_needs_a_number_printed(
+    prompt: str, prints_number: bool
+) -> None:
+    intent = read_intent(prompt)
+    assert intent.prints_number is prints_number
+    if prints_number:
+        problem = check_printed(intent, "South South\n")
+        assert problem is not None and "'South South' has none" in problem
+        assert check_printed(intent, "South 1234.5\n") is None
+        assert "a printed number" in checked_label(intent, {})
+    else:
+        assert check_printed(intent, "South South\n") is None

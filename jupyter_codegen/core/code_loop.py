@@ -321,8 +321,10 @@ class CodeLoop:
                 known=known,
             )
         if outcome.ok:
-            problem = intents.check_namespace(self.intent, run.shell.user_ns) or self.hooks.verify(
-                run
+            problem = (
+                intents.check_namespace(self.intent, run.shell.user_ns)
+                or intents.check_printed(self.intent, outcome.printed)
+                or self.hooks.verify(run)
             )
             if problem is None:
                 return None

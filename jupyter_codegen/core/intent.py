@@ -107,6 +107,20 @@ _CHANGES = re.compile(
     re.IGNORECASE,
 )
 
+# "Print the region and its total", "print the total revenue", "print the mean and the std":
+# what is printed must hold a number. Not "print the region with the highest total" (the
+# region is what is asked), nor "print a table".
+_QUANTITY = (
+    r"(?:total|sum|average|mean|median|count|amount|share|percentage|ratio|variance|"
+    r"std|standard\s+deviation|correlation|number\s+of)"
+)
+_PRINTS_QUANTITY = re.compile(
+    rf"\bprint\s+(?:out\s+)?(?:the\s+|its\s+|their\s+)?{_QUANTITY}\b"
+    rf"|\bprint\b[^.;!?\n]*?\b(?:and|with)\s+(?:its|their|each\s+one'?s)\s+{_QUANTITY}\b",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -127,9 +141,11 @@ class Intent:
     chart: bool = False
     #: The prompt may change the user's frames (it says add, convert, sort, column, ...).
     may_change_frames: bool = True
+    #: The prompt asks to print a quantity ("print the region and its total").
+    prints_number: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.chart or not self.may_change_frames)
+        return bool(self.names or self.chart or not self.may_change_frames or self.prints_number)
 
 
 def read_intent(
@@ -169,6 +185,7 @@ def read_intent(
         names=tuple(found.values()),
         chart=bool(_CHART.search(prompt)),
         may_change_frames=bool(_CHANGES.search(prompt)),
+        prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
     )
 
 
@@ -218,6 +235,18 @@ def check_values(intent: Intent, kinds: Mapping[str, str]) -> str | None:
     return text[0].upper() + text[1:] + ". Bind the name the task gives, with the kind it asks."
 
 
+def check_printed(intent: Intent, printed: str) -> str | None:
+    """After a run: a prompt that asks to print a quantity printed a number. ``printed``: what
+    the run printed and displayed as text."""
+    if not intent.prints_number or _DIGIT.search(printed):
+        return None
+    shown = " ".join(printed.split())[:60]
+    return (
+        f"The task asks to print a number (a total, a mean, a count); the output "
+        f"{shown!r} has none. Print every value the task asks for, with its label."
+    )
+
+
 def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
     """What the status line says was checked: ``n_high (int), top (list)``."""
     labels = [
@@ -226,6 +255,8 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
     ]
     if intent.chart:
         labels.append("a chart")
+    if intent.prints_number:
+        labels.append("a printed number")
     return ", ".join(labels)
 
 

@@ -146,7 +146,8 @@ def _judge(
     if not result.ok:
         return replace(candidate, result=result, dropped=result.error_line or "failed")
     bound = {n: k for n, k in result.kinds.items() if result.values.get(n) != UNBOUND}
-    return replace(candidate, result=result, dropped=intents.check_values(intent, bound))
+    dropped = intents.check_values(intent, bound) or intents.check_printed(intent, result.output)
+    return replace(candidate, result=result, dropped=dropped)
 
 
 def _best(pool: list[Candidate], names: list[str]) -> tuple[Candidate, int]:

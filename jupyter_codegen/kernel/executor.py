@@ -69,6 +69,8 @@ class RunOutcome:
     output_dropped: int = 0
     #: Names whose bindings were put back after a failed run.
     restored: tuple[str, ...] = ()
+    #: The first few thousand characters it printed and displayed as text (redacted).
+    printed: str = ""
 
 
 def exception_text(exc: BaseException, known: frozenset[str] = frozenset()) -> str:
@@ -216,6 +218,9 @@ def _time_limit(seconds: float) -> Iterator[_Limit]:
 # --- output cap and redaction -------------------------------------------------------------
 
 
+_HEAD = 4000
+
+
 class _Budget:
     def __init__(self, limit: int, known: frozenset[str]) -> None:
         self.left = limit
@@ -223,16 +228,21 @@ class _Budget:
         self.dropped = 0
         self.known = known
         self.newline = True
+        #: The start of what was shown (the intent checks read it: a number printed).
+        self.head: list[str] = []
+        self._head_left = _HEAD
 
     def take(self, text: str) -> str:
         """The part of ``text`` that still fits, redacted; counts the rest as dropped."""
-        if self.limit <= 0:
-            return redact(text, self.known)
-        if len(text) > self.left:
+        if self.limit > 0 and len(text) > self.left:
             self.dropped += len(text) - self.left
             text = text[: self.left]
         self.left -= len(text)
-        return redact(text, self.known) if text else text
+        kept = redact(text, self.known) if text else text
+        if kept and self._head_left > 0:
+            self.head.append(kept[: self._head_left])
+            self._head_left -= len(self.head[-1])
+        return kept
 
     def note(self) -> str:
         return (
@@ -416,7 +426,7 @@ def run_code(
     timed_out = limit.fired.is_set()
     error = stray if result is None else (result.error_before_exec or result.error_in_exec)
     if error is None:
-        return RunOutcome(True, output_dropped=budget.dropped)
+        return RunOutcome(True, output_dropped=budget.dropped, printed="".join(budget.head))
     restored = _rollback(shell, before) if rollback else ()
     if isinstance(error, KeyboardInterrupt):
         if timed_out:
