@@ -31,8 +31,8 @@ The package, by job: :mod:`.rules` (the rule tables, as data), :mod:`.match` (ho
 its rule), :mod:`.source` (IPython's transforms and parsing), :mod:`.aliases` (name
 resolution), :mod:`.folding` (strings built from literals), :mod:`.references` and
 :mod:`.calls` (the checks), :mod:`.loads` (unpicklers), :mod:`.persistence` (writes that run
-later), :mod:`.rebinding` (made-up data), :mod:`.findings` (what is reported, ranked and worded), :mod:`.analysis` (the walk and
-the entry points).
+later), :mod:`.rebinding` (made-up data), :mod:`.findings` (what is reported, ranked and
+worded), :mod:`.analysis` (the walk and the entry points).
 """
 
 from __future__ import annotations
