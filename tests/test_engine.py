@@ -386,3 +386,36 @@ def test_failed_intent_checks_exhaust_the_fixes_like_any_failure(shell):
     with pytest.raises(CodeFailedError, match="`answer_value`"):
         gemini(shell, "Save the answer as `answer_value`.")
     assert len(backend(shell).requests) == 3
+
+
+def test_a_chart_function_defined_and_never_called_goes_back(shell, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    shell.user_ns["sales"] = __import__("pandas").DataFrame({"revenue": [1.0, 2.0]})
+    backend(shell).push(
+        fence(
+            "import matplotlib.pyplot as plt\ndef plot():\n    plt.bar([0, 1], sales['revenue'])"
+        ),
+        fence("import matplotlib.pyplot as plt\nplt.bar([0, 1], sales['revenue'])"),
+    )
+    gemini(shell, "Plot the revenue from `sales` as a bar chart.")
+    out = capsys.readouterr().out
+    assert "the code ran but drew nothing" in out
+    assert "checked: a chart" in out
+    assert "drew nothing" in backend(shell).requests[1].turns[-1].parts[0].text
+    __import__("matplotlib.pyplot").pyplot.close("all")
+
+
+def test_a_printed_answer_without_the_number_asked_goes_back(shell, capsys):
+    pd = __import__("pandas")
+    shell.user_ns["sales"] = pd.DataFrame({"region": ["N", "S", "S"], "revenue": [5.0, 2.0, 4.0]})
+    backend(shell).push(
+        fence("t = sales.groupby('region')['revenue'].sum()\nprint(t.idxmax(), t.idxmax())"),
+        fence("t = sales.groupby('region')['revenue'].sum()\nprint(t.idxmax(), t.max())"),
+    )
+    gemini(shell, "Which region has the highest total revenue? Print the region and its total.")
+    out = capsys.readouterr().out
+    assert "S 6.0" in out
+    assert "the output 'S S' has none" in out
+    assert "checked: a printed number" in out

@@ -16,11 +16,13 @@ from IPython.utils.capture import capture_output
 
 from jupyter_codegen.core.intent import (
     check_code,
+    check_drawn,
     check_frame_writes,
     check_namespace,
     check_printed,
     intent_for,
 )
+from jupyter_codegen.kernel.executor import run_code
 from jupyter_codegen.notebook.cells import is_prompt_cell, linked_cell
 from jupyter_codegen.session import session_for
 
@@ -50,10 +52,14 @@ def test_no_check_fires_on_a_right_solution_of_the_quality_set(shell) -> None:
                 intent, task.solution, frames
             )
         if problem is None:
-            with capture_output(display=False) as printed:
-                assert shell.run_cell(task.solution).success, task.name
-            problem = check_namespace(intent, shell.user_ns) or check_printed(
-                intent, printed.stdout + printed.stderr
+            # run as the loop runs generated code: what it printed, whether it drew
+            with capture_output(display=False):
+                outcome = run_code(shell, task.solution)
+            assert outcome.ok, (task.name, outcome.error_line)
+            problem = (
+                check_namespace(intent, shell.user_ns)
+                or check_printed(intent, outcome.printed)
+                or check_drawn(intent, task.solution, outcome.drew)
             )
         if problem is not None:
             fired[task.name] = problem

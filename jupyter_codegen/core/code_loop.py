@@ -324,6 +324,7 @@ class CodeLoop:
             problem = (
                 intents.check_namespace(self.intent, run.shell.user_ns)
                 or intents.check_printed(self.intent, outcome.printed)
+                or intents.check_drawn(self.intent, code, outcome.drew)
                 or self.hooks.verify(run)
             )
             if problem is None:

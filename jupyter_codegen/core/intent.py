@@ -99,6 +99,7 @@ _PLOTTING = re.compile(
     r"\.(?:plot|hist|bar|barh|scatter|pie|boxplot|imshow|heatmap|line|area)\s*\(|"
     r"\bax(?:es)?\w*\.|\bfig\w*\.|\binteract",
 )
+_MATPLOTLIB = re.compile(r"\b(?:plt|pyplot|matplotlib|sns|seaborn)\b|\.(?:plot|hist)\s*\(")
 # Wording that asks to change a frame: the frames-unchanged check stays silent.
 _CHANGES = re.compile(
     r"\b(?:add|adds|adding|append|insert|convert|change|modify|update|replace|set|rename|drop|"
@@ -233,6 +234,18 @@ def check_values(intent: Intent, kinds: Mapping[str, str]) -> str | None:
         return None
     text = "; ".join(problems)
     return text[0].upper() + text[1:] + ". Bind the name the task gives, with the kind it asks."
+
+
+def check_drawn(intent: Intent, code: str, drew: bool) -> str | None:
+    """After a run in the live kernel: a chart prompt whose matplotlib code ran showed a
+    picture or left a figure open (a plotting function defined and never called draws none).
+    Other libraries (plotly, altair, widgets) are not judged: their views vary."""
+    if not intent.chart or drew or not _MATPLOTLIB.search(code):
+        return None
+    return (
+        "The task asks for a chart; the code ran but drew nothing (a plotting function "
+        "defined and never called?). Draw the chart at top level and show it with plt.show()."
+    )
 
 
 def check_printed(intent: Intent, printed: str) -> str | None:

@@ -71,6 +71,8 @@ class RunOutcome:
     restored: tuple[str, ...] = ()
     #: The first few thousand characters it printed and displayed as text (redacted).
     printed: str = ""
+    #: It showed a picture (a displayed image or rich view) or opened a matplotlib figure.
+    drew: bool = False
 
 
 def exception_text(exc: BaseException, known: frozenset[str] = frozenset()) -> str:
@@ -231,6 +233,8 @@ class _Budget:
         #: The start of what was shown (the intent checks read it: a number printed).
         self.head: list[str] = []
         self._head_left = _HEAD
+        #: Display bundles that carried a picture or a rich view (image/*, application/vnd.*).
+        self.pictures = 0
 
     def take(self, text: str) -> str:
         """The part of ``text`` that still fits, redacted; counts the rest as dropped."""
@@ -281,6 +285,8 @@ def _cap_bundle(data: Any, budget: _Budget) -> Any:
     if not isinstance(data, dict):
         return data
     out = dict(data)
+    if any(str(mime).startswith(("image/", "application/vnd.")) for mime in data):
+        budget.pictures += 1
     plain = out.get("text/plain")
     for mime, value in data.items():
         if not isinstance(value, str) or not mime.startswith("text/") or mime == "text/plain":
@@ -365,6 +371,21 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
         out.write(("" if budget.newline else "\n") + budget.note())
 
 
+def _figures() -> frozenset[tuple[int, int, int]]:
+    """Each open matplotlib figure as (number, axes, artists): a run that drew opened one or
+    added to one. None when pyplot was never imported (nothing is imported to ask); in a
+    notebook the inline backend closes figures after each cell, so there are few."""
+    helpers = sys.modules.get("matplotlib._pylab_helpers")
+    if helpers is None or "matplotlib.pyplot" not in sys.modules:
+        return frozenset()
+    shapes = set()
+    # Read from pyplot's registry, not plt.figure(n), which would change the current figure.
+    for manager in helpers.Gcf.get_all_fig_managers():
+        axes = manager.canvas.figure.axes
+        shapes.add((manager.num, len(axes), sum(len(ax.get_children()) for ax in axes)))
+    return frozenset(shapes)
+
+
 # --- rollback -----------------------------------------------------------------------------
 
 
@@ -415,6 +436,7 @@ def run_code(
     budget = _Budget(max_output, known)
     # A plain copy (C speed): which names are the user's is sorted out only if it failed.
     before = dict(shell.user_ns) if rollback else {}
+    figures_before = _figures()
     result: Any = None
     stray: BaseException | None = None
     with _time_limit(timeout) as limit:
@@ -426,7 +448,10 @@ def run_code(
     timed_out = limit.fired.is_set()
     error = stray if result is None else (result.error_before_exec or result.error_in_exec)
     if error is None:
-        return RunOutcome(True, output_dropped=budget.dropped, printed="".join(budget.head))
+        drew = budget.pictures > 0 or bool(_figures() - figures_before)
+        return RunOutcome(
+            True, output_dropped=budget.dropped, printed="".join(budget.head), drew=drew
+        )
     restored = _rollback(shell, before) if rollback else ()
     if isinstance(error, KeyboardInterrupt):
         if timed_out:

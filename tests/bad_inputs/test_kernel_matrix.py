@@ -316,6 +316,38 @@ CASES = [
         prompt="Load `frame.pkl` into `loaded` and print its number of rows.",
         output=["rows 3"],
     ),
+    # --- answers that run and look fine but miss the task (core/intent.py)
+    Case(
+        "chartnotdrawn",
+        "intent",
+        sequence(
+            code_reply(
+                "import matplotlib.pyplot as plt\n"
+                "def show_it():\n    plt.bar(sales['month'], sales['revenue'])"
+            ),
+            code_reply(
+                "import matplotlib.pyplot as plt\n"
+                "plt.bar(sales['month'], sales['revenue'])\nplt.show()"
+            ),
+        ),
+        prompt="Plot the revenue per month in `sales` as a bar chart.",
+        output=["checked: a chart"],
+        check=_repair_saw_error("drew nothing"),
+    ),
+    Case(
+        "printnonumber",
+        "intent",
+        sequence(
+            code_reply("print(sales.columns[0], sales.columns[1])"),  # runs, prints no number
+            code_reply(
+                "best = sales.loc[sales['revenue'].idxmax()]\n"
+                "print(int(best['month']), best['revenue'])"
+            ),
+        ),
+        prompt="Which month has the highest revenue in `sales`? Print the month and its total.",
+        output=["3 30.0", "checked: a printed number"],
+        check=_repair_saw_error("has none"),
+    ),
     Case(
         "confirmwrite",
         "policy",
