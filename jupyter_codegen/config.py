@@ -87,6 +87,12 @@ class Codegen(Configurable):
     quiet = Bool(False, help="Hide the code header and status line under prompt cells.").tag(
         config=True
     )
+    openai_base_url = Unicode(
+        "",
+        help="Base URL of the OpenAI-compatible server for -m openai:MODEL (e.g. "
+        "http://localhost:8000/v1); empty: the SDK's OPENAI_BASE_URL, else OpenAI's API. "
+        "The key comes only from OPENAI_API_KEY.",
+    ).tag(config=True)
 
     def effective_model(self) -> str:
         """The configured model: this config's trait, else the environment variable; may be ''."""

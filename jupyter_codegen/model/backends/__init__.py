@@ -17,23 +17,29 @@ __all__ = [
     "backend_class",
     "capabilities_of",
     "create_backend",
+    "served_models",
     "collect",
 ]
 
 _GEMINI_PREFIXES = ("gemini-", "gemma-", "learnlm-", "models/", "tunedModels/")
+#: OpenAI-compatible servers (model/backends/openai_compat.py).
+_OPENAI_PREFIXES = ("openai:", "ollama:")
 
 
 def backend_kind(model: str) -> str:
-    """Which backend serves ``model``: "gemini", "local" or "scripted" (tests)."""
+    """Which backend serves ``model``: "gemini", "local", "openai" or "scripted" (tests)."""
     if model == "local" or model.startswith("local:"):
         return "local"
     if model.startswith(_GEMINI_PREFIXES):
         return "gemini"
+    if model.startswith(_OPENAI_PREFIXES):
+        return "openai"
     if model == "scripted" or model.startswith("scripted:"):
         return "scripted"
     raise UsageError(
         f"Unknown model '{model}': use a Gemini model (e.g. gemini-3.8-flash), "
-        "'local' for the embedded offline model, or 'local:/path/to/model.gguf'."
+        "'local' for the embedded offline model, 'local:/path/to/model.gguf', or an "
+        "OpenAI-compatible server's model as openai:MODEL or ollama:MODEL."
     )
 
 
@@ -42,6 +48,7 @@ def backend_kind(model: str) -> str:
 _CLASSES = {
     "gemini": ("jupyter_codegen.model.backends.gemini", "GeminiBackend"),
     "local": ("jupyter_codegen.model.backends.local", "LocalBackend"),
+    "openai": ("jupyter_codegen.model.backends.openai_compat", "OpenAICompatibleBackend"),
     "scripted": ("jupyter_codegen.model.backends.scripted", "ScriptedBackend"),
 }
 
@@ -65,3 +72,13 @@ def create_backend(model: str, *, request_timeout: float, shared: dict[str, Any]
         model, request_timeout=request_timeout, shared=shared
     )
     return backend
+
+
+def served_models(model: str, *, request_timeout: float, shared: dict[str, Any]) -> list[str]:
+    """The models the server behind ``model`` serves (``%gemini models``); a backend without a
+    server to ask (the embedded model) lists none."""
+    lister = getattr(backend_class(model), "served_models", None)
+    if lister is None:
+        return []
+    names: list[str] = lister(model, request_timeout=request_timeout, shared=shared)
+    return names

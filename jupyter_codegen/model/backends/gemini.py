@@ -207,6 +207,16 @@ class GeminiBackend:
             client = shared["gemini_client"] = make_client(timeout_s=request_timeout)
         return cls(model, client)
 
+    @classmethod
+    def served_models(
+        cls, model: str, *, request_timeout: float, shared: dict[str, Any]
+    ) -> list[str]:
+        """The Gemini models this key can generate with."""
+        client = shared.get("gemini_client")
+        if client is None:
+            client = shared["gemini_client"] = make_client(timeout_s=request_timeout)
+        return list_models(client)
+
     def __init__(
         self,
         model: str,
