@@ -16,6 +16,7 @@ bring the whole of it into the kernel (the policy asks before those run on a use
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -253,18 +254,22 @@ def columns_of(value: Any) -> list[str] | None:
         return None
 
 
-def lazy_frames(names: Iterable[str], namespace: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """Of ``names``, those bound in ``namespace`` to a lazy or distributed engine object, each
-    with the methods that would bring all of it into the kernel."""
-    found: dict[str, frozenset[str]] = {}
-    for name in names:
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def lazy_frames(code: str, namespace: Mapping[str, Any]) -> dict[str, Engine]:
+    """Of the names ``code`` mentions, those bound in ``namespace`` to a lazy or distributed
+    engine object whose row names the methods that would bring all of it into the kernel,
+    with that row (for the policy, kernel/policy/materialise.py)."""
+    found: dict[str, Engine] = {}
+    for name in set(_WORD.findall(code)):
         value = namespace.get(name)
         engine = engine_of(value) if value is not None else None
         if engine is None or not engine.materialise:
             continue
         try:
             if engine.lazy(value):
-                found[name] = engine.materialise
-        except Exception:
+                found[name] = engine
+        except Exception:  # a broken object: nothing to protect
             continue
     return found

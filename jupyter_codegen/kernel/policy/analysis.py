@@ -9,9 +9,11 @@ import ast
 import sys
 from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from jupyter_codegen.kernel.policy.calls import _CallChecks
 from jupyter_codegen.kernel.policy.findings import Finding, _decision, _ranked
+from jupyter_codegen.kernel.policy.materialise import _MaterialiseChecks
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
 from jupyter_codegen.kernel.policy.rebinding import _Rebinding
 from jupyter_codegen.kernel.policy.rules import _SENSITIVE_MODULES, POLICIES
@@ -19,7 +21,7 @@ from jupyter_codegen.kernel.policy.source import _parse, _transform
 
 
 @dataclass
-class _Analysis(_CallChecks, _Rebinding):
+class _Analysis(_CallChecks, _Rebinding, _MaterialiseChecks):
     """One code's analysis. The checks come from the parts it is made of (one module each); the
     state they share is declared once, here, and each part names only what it reads."""
 
@@ -36,6 +38,8 @@ class _Analysis(_CallChecks, _Rebinding):
     #: Local names known to hold modules (imported here, or modules in the user's namespace).
     modules: set[str] = field(default_factory=set)
     parents: dict[int, ast.AST] = field(default_factory=dict)
+    #: The user's lazy or distributed frames the code mentions (kernel/engines.lazy_frames).
+    frames: Mapping[str, Any] = field(default_factory=dict)
 
     def run(self, tree: ast.Module) -> None:
         nodes = list(ast.walk(tree))  # one walk for both passes
@@ -46,6 +50,7 @@ class _Analysis(_CallChecks, _Rebinding):
                 self.check_import(node)
             elif isinstance(node, ast.Call):
                 self.check_call(node)
+                self.check_materialise(node)
             elif isinstance(node, ast.Attribute):
                 self.check_attribute(node)
             elif isinstance(node, ast.Name):
@@ -87,10 +92,13 @@ def analyze(
     policy: str = "default",
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
+    frames: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
 
-    ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to.
+    ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to;
+    ``frames`` (from :func:`jupyter_codegen.kernel.engines.lazy_frames`) which of them hold
+    lazy or distributed frames.
     """
     if policy == "off":
         return []
@@ -102,7 +110,7 @@ def analyze(
         return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [Finding("rejected", f"the code cannot be parsed ({type(exc).__name__})")]
-    analysis = _Analysis(policy, user_names, registered)
+    analysis = _Analysis(policy, user_names, registered, frames=frames or {})
     for name, path in (aliases or {}).items():
         analysis.aliases[name] = path
         if path.split(".")[0] in sys.modules and path in sys.modules:
@@ -121,6 +129,7 @@ def check(
     policy: str = "default",
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
+    frames: Mapping[str, Any] | None = None,
 ) -> Finding | None:
     """The finding that decides what happens to ``code``, or None when it may run.
 
@@ -130,5 +139,7 @@ def check(
     whose name looks like a credential is blocked); ``registered`` are the registered functions,
     which ``strict`` allows.
     """
-    findings = analyze(code, user_names, policy=policy, registered=registered, aliases=aliases)
+    findings = analyze(
+        code, user_names, policy=policy, registered=registered, aliases=aliases, frames=frames
+    )
     return _decision(findings)
