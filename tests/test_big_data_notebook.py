@@ -1,6 +1,7 @@
 """notebooks/big_data.ipynb headless through the runner, on the Gemini test server (every reply
 scripted by notebooks/big_data_rules.json): a real dask.distributed LocalCluster, a DuckDB
-database file, a Polars lazy plan and Spark in local mode. Each prompt's generated code runs
+database file, a Polars lazy plan, an Arrow dataset of parquet files, xarray with
+dask chunks and Spark in local mode. Each prompt's generated code runs
 in its own engine in a real kernel, and its printed result is checked against the same
 numbers computed here with pandas."""
 
@@ -58,10 +59,10 @@ def test_big_data_notebook_on_gemini(gemini_env, tmp_path, monkeypatch):
     shutil.copy(NOTEBOOK, path)
     report = run_notebook(path, progress=lambda line: None)
     assert report.failures == []
-    assert (report.prompts, report.generated) == (4, 4)
+    assert (report.prompts, report.generated) == (6, 6)
     nb = nbformat.read(tmp_path / "big_data.out.ipynb", as_version=4)
     generated = [c for c in nb.cells if METADATA_KEY in c.get("metadata", {})]
-    dask_out, duck_out, polars_out, spark_out = (text_of(c) for c in generated)
+    dask_out, duck_out, polars_out, arrow_out, xarray_out, spark_out = map(text_of, generated)
     want = expected_results()
     north = next(line for line in dask_out.splitlines() if line.startswith("North"))
     assert north.split()[1:] == [str(want["north_count"]), f"{want['north_mean']:g}"], dask_out
@@ -70,18 +71,22 @@ def test_big_data_notebook_on_gemini(gemini_env, tmp_path, monkeypatch):
     lines = polars_out.splitlines()
     first_row = lines[next(i for i, line in enumerate(lines) if line.startswith("╞")) + 1]
     assert first_row.split()[1] == str(want["top_user"]), polars_out
+    assert "Lima 21.0" in arrow_out and "Oslo 2.0" in arrow_out and "Pune 31.0" in arrow_out
+    assert "a 10.0" in xarray_out and "c 30.0" in xarray_out
     assert "   0  20000" in spark_out and "   4  20000" in spark_out
     # Every prompt saw each engine by its schema, with the advice, and no row count.
     first = json.dumps(gemini_env.requests[0].body)
     assert "dask.dataframe.DataFrame (Dask, lazy and distributed)" in first
     assert "region (str" in first and "8 partitions, rows: not computed" in first
-    spark_request = json.dumps(gemini_env.requests[3].body)
+    spark_request = json.dumps(gemini_env.requests[5].body)
     for expected in (
         "pyspark.sql.DataFrame (PySpark, lazy and distributed), 3 columns",
         "duckdb.DuckDBPyRelation (DuckDB, lazy: a query not yet run), 2 columns",
         "database file shop.duckdb",
         "polars.LazyFrame (Polars, lazy query plan), 3 columns",
         "- PySpark: lazy and distributed",
+        "pyarrow.dataset.FileSystemDataset (Arrow, on disk, 3 parquet files)",
+        "xarray.Dataset (xarray with dask chunks (lazy)), dims time=100, site=3",
     ):
         assert expected in spark_request, expected
     context_cell = next(c for c in nb.cells if c.source.strip() == "%gemini context")

@@ -285,3 +285,17 @@ def test_repair_hints_read_each_engines_columns(tmp_path):
     for name, error in cases.items():
         hint = error_hints(error, f"{name}['revenu']", ns)
         assert hint == f"Hint: `{name}` has the columns: revenue (did you mean 'revenue'?)", name
+
+
+def test_policy_on_an_arrow_dataset(tmp_path):
+    pq.write_table(pa.table({"temp": [1.0]}), tmp_path / "p.parquet")
+    ns = {"weather": pds.dataset(tmp_path, format="parquet")}
+
+    def verdict(code):
+        finding = check(code, set(ns), frames=engines.lazy_frames(code, ns))
+        return None if finding is None else finding.kind
+
+    assert verdict("weather.to_table()") == "confirm"
+    assert verdict("weather.to_table(columns=['temp'])") == "confirm"  # every row still
+    assert verdict("weather.to_table(filter=pc.field('temp') > 0)") is None
+    assert verdict("weather.head(5)") is None

@@ -10,8 +10,8 @@ from jupyter_codegen.kernel.engines.common import NOT_COMPUTED, clip, columns_li
 
 GUIDANCE = (
     "Dask: lazy and distributed; use dask.dataframe / dask.array operations (they mirror pandas "
-    "and numpy) and call .compute() only on a small result (an aggregation, .head(), a filter), "
-    "never on the whole collection."
+    "and numpy); a result is lazy until .compute(): print(result.compute()) only for a small "
+    "result (an aggregation, .head(), a filter), never the whole collection."
 )
 
 

@@ -82,7 +82,8 @@ class _MaterialiseChecks(_Names, _Findings):
         elif isinstance(node.func, ast.Attribute):
             root = _whole_root(node.func.value)
             engine = self.frames.get(root) if root is not None else None
-            if engine is not None and node.func.attr in engine.materialise:
+            filtered = any(kw.arg == "filter" for kw in node.keywords)  # Arrow's to_table
+            if engine is not None and node.func.attr in engine.materialise and not filtered:
                 self._ask(root, engine, f".{node.func.attr}()", node)
 
     def _ask(self, name: str | None, engine: Any, call: str, node: ast.AST) -> None:
