@@ -9,6 +9,11 @@ Sweeps ``build_context`` (what every ``%%gemini`` cell pays before the model is 
   (float, int, bool, datetime, str): a 1e8 x 500 frame costs no memory, yet pandas sees its
   real shape and dtypes, which is all the context may read;
 
+* the rows behind one engine's object, lazily built and never materialised
+  (``engine_scaling.py``): Dask on a LocalCluster, DuckDB, Polars 1e3 ... 1e9, Spark local
+  1e3 ... 1e7 (full mode only: its JVM takes ~10 s), with the engine work counted (tasks,
+  UDF calls inside the query, jobs), which must be zero;
+
 and checks the promises: time flat in rows (t at 1e8 rows / t at 1e3 rows), near-linear in
 variables (log-log slope from 1,000 to 10,000), both on CPU time (the machine is shared, and
 wall time then mostly measures the neighbours), the text always within the budget and never cut
@@ -48,6 +53,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import engine_scaling  # noqa: E402
 import report  # noqa: E402
 
 from jupyter_codegen.kernel.context import build_context  # noqa: E402
@@ -281,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             measure(point, frame_namespace(rows, cols), "Summarise `df` by city.", reps, baseline)
             row_points.append(point)
 
+    engine_points = engine_scaling.run(args.quick, reps, mixed_namespace(20))
+
     header = ["sweep", "variables", "df rows x cols", "ms (wall)", "ms (CPU)", "ms (CPU) next cell"]
     if baseline:
         header += [f"ms (wall) at {args.baseline}", f"ms (CPU) at {args.baseline}"]
@@ -299,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             row += [report.ms(p.base_wall), report.ms(p.base_cpu)]
         row += [p.size, p.described, p.omitted, "yes" if p.whole else "CUT"]
         rows_out.append(row)
-    text = report.table(header, rows_out)
+    text = report.table(header, rows_out) + "\n\n" + engine_scaling.table(engine_points)
 
     problems: list[str] = []
     verdicts = []
@@ -328,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if biggest > BUDGET or cut:
         problems.append("context over budget or cut")
+    engine_lines, engine_problems = engine_scaling.verdicts(engine_points, FLAT)
+    verdicts.extend(engine_lines)
+    problems.extend(engine_problems)
     footer = "\n".join(verdicts) + f"\nmachine after: {report.load()}"
     print()
     print(text)

@@ -47,7 +47,13 @@ def test_overhead_vs_jupyter_ai_quick() -> None:
 
 @pytest.mark.timeout(320)
 def test_context_scaling_quick() -> None:
-    check(run_quick("context_scaling.py", 300), "log-log slope", "largest context")
+    check(
+        run_quick("context_scaling.py", 300),
+        "log-log slope",
+        "largest context",
+        "engine work 0 tasks (ok)",
+        "engine work 0 UDF calls (ok)",
+    )
 
 
 @pytest.mark.kernel

@@ -17,6 +17,7 @@ from jupyter_codegen.core.intent import Intent, intent_for
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.stream import Extractor, generate, stream_reply
 from jupyter_codegen.functions.registry import CallLog
+from jupyter_codegen.kernel.engines import lazy_frames
 from jupyter_codegen.kernel.policy import Finding, check, code_aliases
 from jupyter_codegen.kernel.redact import NamespaceScan, redact, scan_namespace
 from jupyter_codegen.model.backends import Capabilities, capabilities_of
@@ -163,6 +164,7 @@ class PromptRun:
             registered=self.session.functions.names(),
             aliases=code_aliases(code, self.shell.user_ns),
             prompt=self.job.prompt,
+            frames=lazy_frames(code, self.shell.user_ns),
         )
 
     # --- the record ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_codegen.kernel import engines
 from jupyter_codegen.kernel.context_cache import SAMPLE_COLUMNS, DescriptionCache
 from jupyter_codegen.kernel.redact import (
     REDACTED,
@@ -101,6 +102,8 @@ class KernelContext:
     functions: list[str] = field(default_factory=list)
     last_error: str | None = None
     omitted: list[str] = field(default_factory=list)
+    #: The engines of the described variables (Dask, Polars, ...): one line of advice each.
+    engines: list[str] = field(default_factory=list)
     budget: int = 6000
 
     def render(self) -> str:
@@ -117,6 +120,9 @@ class KernelContext:
             parts.append("Variables: (none defined yet)")
         if self.omitted:
             parts.append(self.omitted_line())
+        if self.engines:
+            parts.append(engines.GUIDANCE_HEADING)
+            parts.extend(engines.guidance(self.engines))
         if self.modules:
             parts.append("Imported modules: " + ", ".join(self.modules))
         if self.functions:
@@ -258,6 +264,11 @@ def describe_value(name: str, value: Any, sample_rows: bool = True) -> str:
         return f"- {name}: {type_name}, len {len(value):,} = {_safe_repr(value)}"
     if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
         return _describe_callable(name, value)
+    # Before the generic ``.shape``: on a DuckDB relation it runs the query, on Dask it builds
+    # a graph. An engine's object is described from its metadata only.
+    described = engines.describe(name, value, sample_rows)
+    if described is not None:
+        return described
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple):
         return f"- {name}: {type(value).__module__}.{type_name}, shape {shape}"
@@ -317,6 +328,15 @@ def _candidates(scan: NamespaceScan, excluded: set[str], modules: list[str]) -> 
     return {name: value for name, value in recent if name not in skip}
 
 
+def _new_advice(value: Any, families: list[str]) -> tuple[str, int]:
+    """``value``'s engine and the characters the engine advice grows by if it is described
+    (0: no engine, or its engine is already advised on)."""
+    line = engines.guidance_line(value)
+    if line is None or line[0] in families:
+        return "", 0
+    return line[0], len(line[1]) + 1 + (0 if families else len(engines.GUIDANCE_HEADING) + 1)
+
+
 def build_context(
     namespace: Mapping[str, Any],
     *,
@@ -366,13 +386,16 @@ def build_context(
             text = cache.describe(name, value, sample_rows, _described)
         if known:  # values of secret-named variables, wherever they show up
             text = redact(text, known)
-        if used + len(text) + 1 > budget:
+        family, advice = _new_advice(value, ctx.engines)
+        if used + len(text) + 1 + advice > budget:
             ctx.omitted.append(name)
             misses += 1
             continue
         misses = 0
         ctx.variables.append(ContextItem(name, text))
-        used += len(text) + 1
+        used += len(text) + 1 + advice
+        if advice:
+            ctx.engines.append(family)
     # The line naming the omitted variables must not push out the modules, functions and last
     # error after it (render() would cut them): give it the room of the last described ones.
     if ctx.omitted and ctx.variables and len(ctx.full_text()) > budget:

@@ -6,7 +6,9 @@ only while the variable is bound to the *same object* and a cheap *stamp* of eve
 description reads is unchanged: shape, columns, index, each block's array and the bytes of its
 first rows (an in-place ``df.loc[0, "x"] = 1`` changes them). For lists, tuples and small dicts
 the stamp is the identity of each item the description prints (``reprlib``'s six a level, two
-levels deep). Values whose contents cannot be stamped cheaply (sets, dicts of more than six
+levels deep). Objects of the data engines (Polars, Dask, Spark, DuckDB, Arrow,
+xarray) are stamped as their row in :mod:`jupyter_codegen.kernel.engines` says. Values whose
+contents cannot be stamped cheaply (sets, dicts of more than six
 items, containers holding arbitrary objects, arbitrary objects) are described afresh each time.
 
 The cache keeps no big data alive: frames, series, arrays and functions are held by weak
@@ -24,6 +26,8 @@ import weakref
 from collections.abc import Callable, Container, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from jupyter_codegen.kernel.engines import engine_of_type
 
 #: Columns in a DataFrame's sample rows: the context shows them, and the cache stamps the blocks
 #: holding them (defined here, below the context that imports the cache).
@@ -124,6 +128,8 @@ def _category(kind: type) -> str:
         return kind.__name__
     if module == "numpy" and kind.__name__ == "ndarray":
         return "ndarray"
+    if engine_of_type(kind) is not None:
+        return "engine"
     if issubclass(kind, types.FunctionType):
         return "function"
     return ""
@@ -149,6 +155,10 @@ def _stamp(value: Any, category: str) -> Hashable | None:
         return (value.shape, value.dtype.str, head)
     if category == "function":
         return (id(value.__code__), value.__doc__, id(value.__defaults__))
+    if category == "engine":  # the engine table says what may change in the same object
+        engine = engine_of_type(type(value))
+        stamp = engine.stamp if engine is not None else None
+        return None if stamp is None else ("engine", stamp(value))
     return None
 
 
@@ -192,7 +202,12 @@ class DescriptionCache:
         if stamp is None:
             self._entries.pop(name, None)
         else:
-            self._entries[name] = _Entry(_reference(value, category), stamp, sample_rows, text)
+            try:
+                ref = _reference(value, category)
+            except TypeError:  # an engine's object that cannot be referenced weakly
+                self._entries.pop(name, None)
+                return text
+            self._entries[name] = _Entry(ref, stamp, sample_rows, text)
         return text
 
     def keep_only(self, names: Container[str]) -> None:

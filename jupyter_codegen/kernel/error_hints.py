@@ -14,11 +14,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from jupyter_codegen.kernel.engines import columns_of
 from jupyter_codegen.kernel.redact import is_secret_name, redact
 
 _QUOTED = re.compile(r"""['"]([^'"]{1,200})['"]""")
 _NAME_ERROR = re.compile(r"NameError: name '([^']+)' is not defined")
 _ATTRIBUTE_ERROR = re.compile(r"AttributeError: '(\w+)' object has no attribute '([^']+)'")
+#: The missing column as Polars, DuckDB, Spark, Arrow and xarray name it in their errors.
+_ENGINE_MISSING = re.compile(
+    r"""(?:column|Field|variable named|with name)\s+["'`]([^"'`]{1,200})["'`]"""
+)
+#: First words of the engines' missing-column errors (pandas' are KeyErrors).
+_ENGINE_ERRORS = ("ColumnNotFoundError", "BinderException", "AnalysisException", "ColumnNotFound")
 _MAX_COLUMNS = 40
 _MAX_HINT = 600
 
@@ -33,16 +40,25 @@ def _frames_in(code: str, namespace: Mapping[str, Any]) -> list[tuple[str, Any]]
     for name in dict.fromkeys(names):
         value = namespace.get(name)
         kind = type(value).__name__
-        if type(value).__module__.startswith("pandas") and kind in ("DataFrame", "Series"):
+        pandas = type(value).__module__.startswith("pandas") and kind in ("DataFrame", "Series")
+        if pandas or (value is not None and columns_of(value) is not None):  # or an engine's
             found.append((name, value))
     return found
 
 
+def _columns(value: Any) -> list[str]:
+    engine_columns = columns_of(value)
+    if engine_columns is not None:
+        return [str(c) for c in engine_columns]
+    return [str(c) for c in getattr(value, "columns", [])]
+
+
 def _columns_line(name: str, value: Any) -> str:
-    if type(value).__name__ == "Series":
+    if type(value).__name__ == "Series" and type(value).__module__.startswith("pandas"):
         return f"`{name}` is a Series (name {value.name!r}), not a DataFrame"
-    columns = [str(c) for c in list(value.columns[:_MAX_COLUMNS])]
-    more = f", ... ({len(value.columns)} in all)" if len(value.columns) > _MAX_COLUMNS else ""
+    every = _columns(value)
+    columns = every[:_MAX_COLUMNS]
+    more = f", ... ({len(every)} in all)" if len(every) > _MAX_COLUMNS else ""
     return f"`{name}` has the columns: {', '.join(columns)}{more}"
 
 
@@ -50,16 +66,20 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
     """Lines to add after ``error`` (the first line of a failed run), or ''."""
     first = error.strip().splitlines()[0] if error.strip() else ""
     hints: list[str] = []
-    if first.startswith(("KeyError", "AttributeError")) or "not in index" in first:
+    engine_error = first.startswith(_ENGINE_ERRORS) or "UNRESOLVED_COLUMN" in first
+    if first.startswith(("KeyError", "AttributeError")) or "not in index" in first or engine_error:
         missing = _QUOTED.findall(first)
+        named = _ENGINE_MISSING.search(first)
+        if named is not None:
+            missing = [named.group(1)]
         attribute = _ATTRIBUTE_ERROR.search(first)
         frames = _frames_in(code, namespace)
-        if attribute is None or attribute.group(1) in ("DataFrame", "Series"):
+        if attribute is None or attribute.group(1) in ("DataFrame", "Series", "LazyFrame"):
             for name, value in frames:
                 line = _columns_line(name, value)
                 wanted = missing[-1].split(": ")[-1] if missing else ""  # 'Column not found: x'
                 close = difflib.get_close_matches(  # a typo, not any word ('amount', 'month')
-                    wanted, [str(c) for c in getattr(value, "columns", [])], cutoff=0.8
+                    wanted, _columns(value), cutoff=0.8
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
     if (match := _NAME_ERROR.search(first)) is not None:

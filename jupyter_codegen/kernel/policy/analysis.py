@@ -9,9 +9,11 @@ import ast
 import sys
 from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from jupyter_codegen.kernel.policy.calls import _CallChecks
 from jupyter_codegen.kernel.policy.findings import Finding, _decision, _ranked
+from jupyter_codegen.kernel.policy.materialise import _MaterialiseChecks
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
 from jupyter_codegen.kernel.policy.persistence import _PersistenceChecks
 from jupyter_codegen.kernel.policy.rebinding import _Rebinding
@@ -20,7 +22,7 @@ from jupyter_codegen.kernel.policy.source import _parse, _transform
 
 
 @dataclass
-class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks):
+class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks):
     """One code's analysis. The checks come from the parts it is made of (one module each); the
     state they share is declared once, here, and each part names only what it reads."""
 
@@ -41,6 +43,8 @@ class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks):
     parents: dict[int, ast.AST] = field(default_factory=dict)
     #: Every node of the code, from the one walk.
     nodes: list[ast.AST] = field(default_factory=list)
+    #: The user's lazy or distributed frames the code mentions (kernel/engines.lazy_frames).
+    frames: Mapping[str, Any] = field(default_factory=dict)
 
     def run(self, tree: ast.Module) -> None:
         nodes = self.nodes = list(ast.walk(tree))  # one walk for every pass
@@ -51,6 +55,7 @@ class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks):
                 self.check_import(node)
             elif isinstance(node, ast.Call):
                 self.check_call(node)
+                self.check_materialise(node)
             elif isinstance(node, ast.Attribute):
                 self.check_attribute(node)
             elif isinstance(node, ast.Name):
@@ -94,11 +99,14 @@ def analyze(
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
     prompt: str = "",
+    frames: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
 
     ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to;
     ``prompt`` is what the code answers (a file it names may be unpickled, :mod:`.loads`).
+    ``frames`` (from :func:`jupyter_codegen.kernel.engines.lazy_frames`) which of them hold
+    lazy or distributed frames.
     """
     if policy == "off":
         return []
@@ -110,7 +118,7 @@ def analyze(
         return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [Finding("rejected", f"the code cannot be parsed ({type(exc).__name__})")]
-    analysis = _Analysis(policy, user_names, registered, prompt)
+    analysis = _Analysis(policy, user_names, registered, prompt, frames=frames or {})
     for name, path in (aliases or {}).items():
         analysis.aliases[name] = path
         if path.split(".")[0] in sys.modules and path in sys.modules:
@@ -130,6 +138,7 @@ def check(
     registered: Collection[str] = (),
     aliases: Mapping[str, str] | None = None,
     prompt: str = "",
+    frames: Mapping[str, Any] | None = None,
 ) -> Finding | None:
     """The finding that decides what happens to ``code``, or None when it may run.
 
@@ -140,6 +149,12 @@ def check(
     which ``strict`` allows.
     """
     findings = analyze(
-        code, user_names, policy=policy, registered=registered, aliases=aliases, prompt=prompt
+        code,
+        user_names,
+        policy=policy,
+        registered=registered,
+        aliases=aliases,
+        prompt=prompt,
+        frames=frames,
     )
     return _decision(findings)
