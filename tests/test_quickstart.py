@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -55,8 +56,8 @@ def test_quickstart_on_gemini(gemini_env, tmp_path, monkeypatch):
 @pytest.mark.local_model
 @pytest.mark.timeout(900)
 def test_quickstart_on_the_embedded_model(tmp_path, monkeypatch):
-    """``make demo``'s run. Greedy decoding makes it repeatable on one machine; one prompt of
-    four may come out differently on another CPU, so this asks for three."""
+    """``make demo``'s run: every prompt ends in ✓ or in a one-line failure, and a ✓ answer
+    meets the intent checks (a chart drew, a printed total holds a number)."""
     pytest.importorskip("llama_cpp")
     from jupyter_codegen.model.backends import local
 
@@ -69,7 +70,38 @@ def test_quickstart_on_the_embedded_model(tmp_path, monkeypatch):
     code_cells = [c for c in report.cells if c.label == "code cell"]
     assert code_cells and all(c.ok for c in code_cells)
     assert report.prompts == 4
-    assert sum(c.ok for c in report.cells if c.label != "code cell") >= 3, report.failures
     assert "JUPYTER_CODEGEN_MODEL" not in os.environ  # -m went to the kernel, not to us
     for failure in report.failures:  # a prompt the model got wrong fails in one line
         assert "\n" not in failure.detail and failure.detail.startswith("CodeFailedError")
+    # What the intent checks guarantee of an answer that ends in ✓ (a chart prompt drew, "print
+    # the region and its total" printed a number); whether the 0.5B's answers are right is
+    # measured on the whole quality set (benchmarks/local_quality.py), not here.
+    nb = nbformat.read(tmp_path / "quickstart.out.ipynb", as_version=4)
+    generated = _generated(nb)
+    assert generated, report.failures
+    for cell in generated:
+        prompt = _prompt_before(nb, cell)
+        guarantee = next((g for key, g in _GUARANTEED.items() if key in prompt), None)
+        if guarantee is not None:
+            assert guarantee(cell), (prompt, cell.source, text_of(cell)[-500:])
+
+
+def _prompt_before(nb, cell) -> str:
+    index = nb.cells.index(cell)
+    return next(c.source for c in reversed(nb.cells[:index]) if c.source.startswith("%%gemini"))
+
+
+def _prints_a_number(cell) -> bool:
+    return re.search(r"\d", text_of(cell)) is not None
+
+
+def _drew(cell) -> bool:
+    return any("image/png" in o.get("data", {}) for o in cell.outputs)
+
+
+#: Quickstart prompts (by a phrase of each) and what the intent checks hold their ✓ answers to.
+_GUARANTEED = {
+    "highest total revenue": _prints_a_number,
+    "Plot the total revenue per month": _drew,
+    "average revenue per region": _prints_a_number,
+}
