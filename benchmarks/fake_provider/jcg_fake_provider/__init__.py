@@ -14,8 +14,10 @@ from typing import Any, ClassVar
 from jupyter_ai_magics import BaseProvider
 from langchain_core.language_models.fake import FakeListLLM
 
-#: The reply, the same code block our scripted backend returns.
-REPLY = "```python\nprint('ok')\n```"
+#: The reply, the same code block our scripted backend returns: a right answer to the rows'
+#: "Print the sum of the numbers from 1 to 10." (our intent check sends a reply that prints no
+#: number back for repair, which would time a repair, not one cell).
+REPLY = "```python\nprint(sum(range(1, 11)))\n```"
 #: Seconds spent inside the model call, one entry per call (read and cleared by the benchmark).
 MODEL_SECONDS: list[float] = []
 
