@@ -106,7 +106,8 @@ def test_real_streaming_generation_and_usage(llama_server: str) -> None:
     reply = collect(backend.stream(request), lambda event, r: seen.append(type(event).__name__))
     assert "print" in reply.text
     assert seen.count("TextDelta") > 3  # streamed in pieces, not in one block
-    assert reply.prompt_tokens > 10 and reply.output_tokens > 0
+    # llama_cpp.server's stream carries no usage (it ignores stream_options): none is made up.
+    assert (reply.prompt_tokens, reply.output_tokens) == (0, 0)
     assert reply.finish_reason in ("STOP", "MAX_TOKENS")
 
 
