@@ -74,3 +74,23 @@ def test_a_tool_with_a_malformed_schema_is_skipped_with_a_note() -> None:
     assert "bad" in server.skipped and "cannot be a Python argument" in server.skipped["bad"]
     with pytest.raises(AttributeError, match="has no tool 'bad'"):
         server.bad  # noqa: B018
+
+
+def test_stubs_are_namespaced_and_bounded_for_many_tools() -> None:
+    from jupyter_codegen.mcp.stubs import describe_server
+
+    out = {"type": "object", "properties": {"result": {"type": "integer"}}}
+    tools = {
+        f"tool_{i}": make_callable(f"tool_{i}", f"Tool number {i}.", SCHEMA, lambda a: a, out)
+        for i in range(120)
+    }
+    tools["get_forecast"] = make_callable("get_forecast", "Weather forecast.", SCHEMA, print)
+    lines = describe_server("weather", tools, "the weather forecast for Oslo", full=5)
+    assert lines[1].startswith("weather.get_forecast(*, city: str, unit: str = 'C'")
+    assert len(lines) == 7 and "116 more tools" in lines[-1]
+    small = describe_server("calc", {"t": tools["tool_1"]}, "")
+    assert (
+        small[1] == "calc.t(*, city: str, unit: str = 'C', days: int = 1) -> int  # Tool number 1."
+    )
+    full_text = sum(len(s) for s in describe_server("w", tools, "", full=len(tools)))
+    assert sum(len(s) for s in lines) < full_text / 3

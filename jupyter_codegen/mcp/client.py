@@ -31,7 +31,11 @@ class MCPServer:
             pyname = python_name(tool.name)
             try:
                 fn = make_callable(
-                    pyname, tool.description or "", tool.input_schema, self._caller(tool.name)
+                    pyname,
+                    tool.description or "",
+                    tool.input_schema,
+                    self._caller(tool.name),
+                    tool.output_schema,
                 )
             except MCPError as exc:
                 self.skipped[tool.name] = str(exc)

@@ -27,7 +27,18 @@ def _annotation(prop: dict[str, Any]) -> Any:
     return Any
 
 
-def tool_signature(name: str, schema: Any) -> inspect.Signature:
+def return_annotation(output_schema: Any) -> Any:
+    """What a call returns, from the tool's output schema (the SDK wraps a non-object return
+    as ``{"result": ...}``, which the runtime unwraps)."""
+    if not isinstance(output_schema, dict):
+        return Any
+    props = output_schema.get("properties")
+    if isinstance(props, dict) and list(props) == ["result"] and isinstance(props["result"], dict):
+        return _annotation(props["result"])
+    return _annotation(output_schema)
+
+
+def tool_signature(name: str, schema: Any, output_schema: Any = None) -> inspect.Signature:
     """The keyword-only signature of a tool; a schema that is not an object of properties is
     an :class:`MCPError` (the caller skips that tool with a note)."""
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
@@ -46,7 +57,7 @@ def tool_signature(name: str, schema: Any) -> inspect.Signature:
                 key, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=_annotation(prop)
             )
         )
-    return inspect.Signature(params, return_annotation=Any)
+    return inspect.Signature(params, return_annotation=return_annotation(output_schema))
 
 
 def _type_ok(value: Any, prop: dict[str, Any]) -> bool:
@@ -83,10 +94,14 @@ def check_arguments(
 
 
 def make_callable(
-    name: str, description: str, schema: dict[str, Any], call: Callable[[dict[str, Any]], Any]
+    name: str,
+    description: str,
+    schema: dict[str, Any],
+    call: Callable[[dict[str, Any]], Any],
+    output_schema: Any = None,
 ) -> Callable[..., Any]:
     """One Python function for one tool: keyword arguments, checked, then ``call(arguments)``."""
-    sig = tool_signature(name, schema)
+    sig = tool_signature(name, schema, output_schema)
 
     def tool(**kwargs: Any) -> Any:
         return call(check_arguments(name, sig, schema, kwargs))
