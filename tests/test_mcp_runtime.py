@@ -81,3 +81,12 @@ def test_server_that_will_not_start(tmp_path) -> None:
     line = str(info.value)
     assert "\n" not in line and "did not start" in line and str(bad) in line
     assert "no such module" in line
+
+
+def test_secrets_stay_out_of_reprs_and_errors(weather, tmp_path) -> None:
+    assert "s3cr3t" not in repr(weather) and "s3cr3t" not in repr(vars(weather))
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sys\nsys.exit(2)\n")
+    with pytest.raises(MCPError) as info:
+        connect_mcp("bad", command=[sys.executable, str(bad)], env={"API_TOKEN": "s3cr3t"})
+    assert "s3cr3t" not in str(info.value)
