@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from jupyter_codegen.mcp.client import connect_mcp
 from jupyter_codegen.registration import register, unregister
 
 __version__ = "0.1.0"
-__all__ = ["register", "unregister", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "connect_mcp",
+    "register",
+    "unregister",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 
 def load_ipython_extension(shell: Any) -> None:

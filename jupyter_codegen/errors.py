@@ -85,3 +85,7 @@ class InvalidArgumentsError(TypeError):
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason or message
+
+
+class MCPError(CodegenError):
+    """An MCP server would not start, crashed, timed out, or a tool reported an error."""
