@@ -199,6 +199,20 @@ _CONFIRM: dict[str, str] = {
     "sys.path.extend": "changes where modules are imported from",
 }
 
+#: Calls that open one file for reading or writing (the policy judges their mode; a loader reads
+#: what they open). ``_OPENERS`` adds the archives.
+_FILE_OPENERS = frozenset(
+    {
+        "open",
+        "io.open",
+        "codecs.open",
+        "gzip.open",
+        "bz2.open",
+        "lzma.open",
+        "pathlib.Path().open",
+    }
+)
+
 # --- unsafe deserialization ---------------------------------------------------------------
 
 #: Loaders that can run code stored in what they load, and what their first argument is:
@@ -238,15 +252,8 @@ _UNPICKLE_REASON = "loads a pickle, which can run code stored in the file"
 _UNPICKLE_BYTES_REASON = "unpickling bytes runs arbitrary code"
 #: Calls whose result is a file's content or a path, not bytes the code made up (the argument
 #: of ``open(...)`` and friends is what the loader really reads).
-_FILE_SOURCES = {
-    "open",
-    "io.open",
-    "codecs.open",
-    "gzip.open",
-    "bz2.open",
-    "lzma.open",
+_FILE_SOURCES = _FILE_OPENERS | {
     "pathlib.Path",
-    "pathlib.Path().open",
     "pathlib.Path().read_bytes",
     "pathlib.Path().read_text",
     "os.path.join",
@@ -375,17 +382,7 @@ _RECURSIVE_DELETE_METHODS = {"rmtree": "deletes a directory tree"}
 _MEMORY_FILES = ("io.BytesIO()", "io.StringIO()", "BytesIO()", "StringIO()")
 _PATH_METHODS = {"mkdir", "rename", "replace", "chmod", "lchmod", "write_text", "write_bytes"}
 
-_OPENERS = {
-    "open",
-    "io.open",
-    "codecs.open",
-    "gzip.open",
-    "bz2.open",
-    "lzma.open",
-    "pathlib.Path().open",
-    "zipfile.ZipFile",
-    "tarfile.open",
-}
+_OPENERS = _FILE_OPENERS | {"zipfile.ZipFile", "tarfile.open"}
 # Attributes that reach interpreter internals: the classic escapes from a static check.
 _ESCAPE_ATTRS = {
     "__subclasses__",
