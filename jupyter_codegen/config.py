@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from traitlets import Bool, Enum, Float, Int, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from jupyter_codegen.errors import UsageError
@@ -94,18 +94,35 @@ class Codegen(Configurable):
         "The key comes only from OPENAI_API_KEY.",
     ).tag(config=True)
 
+    mcp_servers = Dict(
+        {},
+        help="MCP servers whose tools generated code may call, in the common mcpServers shape: "
+        '{"weather": {"command": "python", "args": ["server.py"], "env": {...}}, "notes": '
+        '{"url": "http://host/mcp", "headers": {...}, "trusted": true}}. Each is bound under its '
+        "name and starts at first use.",
+    ).tag(config=True)
+
     def effective_model(self) -> str:
         """The configured model: this config's trait, else the environment variable; may be ''."""
         return self.model or os.environ.get(MODEL_ENV, "").strip()
 
     def settable(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in sorted(self.trait_names(config=True))}
+        """What ``%gemini config`` shows: every setting, the MCP servers by name only (their
+        env and headers hold secrets)."""
+        shown = {name: getattr(self, name) for name in sorted(self.trait_names(config=True))}
+        shown["mcp_servers"] = sorted(self.mcp_servers)
+        return shown
 
     def set_from_text(self, assignment: str) -> None:
         """Apply ``name=value`` from ``%gemini config``; one-line error on a bad name or value."""
         name, sep, raw = assignment.partition("=")
         name, raw = name.strip(), raw.strip()
         names = sorted(self.trait_names(config=True))
+        if name == "mcp_servers":
+            raise UsageError(
+                "Add MCP servers with %gemini mcp add NAME -- CMD ARGS... (or --url URL), or "
+                "c.Codegen.mcp_servers in ipython_config.py."
+            )
         if not sep or name not in names:
             raise UsageError(f"Unknown setting '{assignment}'. Settings: {', '.join(names)}.")
         trait = self.traits()[name]

@@ -16,6 +16,11 @@ from jupyter_codegen.errors import CodegenError, UsageError
 from jupyter_codegen.modes import run_job
 from jupyter_codegen.session import CodegenSession
 
+_MCP_USAGE = (
+    "Usage: %gemini mcp add NAME [--trusted] [--env K=V ...] -- CMD ARGS... | "
+    "%gemini mcp add NAME --url URL [--header K=V ...] [--trusted] | %gemini mcp list | "
+    "%gemini mcp remove NAME"
+)
 _FLAGS = (
     "-m/--model, -r/--regenerate, -n/--no-run, --max-fixes N, --candidates N, -q/--quiet, "
     "-a/--answer, "
@@ -38,6 +43,7 @@ class GeminiMagics(Magics):
             "functions": self._functions,
             "fix": self._fix,
             "models": self._models,
+            "mcp": self._mcp,
             "help": self._help,
         }
 
@@ -207,11 +213,33 @@ class GeminiMagics(Magics):
             return
         print("\n".join(names))
 
+    def _mcp(self, args: list[str]) -> None:
+        from jupyter_codegen.mcp import servers
+
+        namespace = self.session.shell.user_ns
+        if args[:1] == ["list"] and len(args) == 1:
+            print("\n".join(servers.listing(namespace)))
+        elif args[:1] == ["remove"] and len(args) == 2:
+            self.session.mcp.remove(args[1], namespace)
+            print(f"Removed the MCP server {args[1]!r}.")
+        elif args[:1] == ["add"] and len(args) >= 3:
+            name, entry = servers.entry_from_words(args[1:])
+            server = servers.server_from_entry(name, entry)
+            self.session.mcp.add(server, namespace)
+            try:
+                tools = server.tools
+            except CodegenError:
+                self.session.mcp.remove(name, namespace)
+                raise
+            print(f"{name}: {len(tools)} tools ({', '.join(tools)}); call them as {name}.TOOL(...)")
+        else:
+            raise UsageError(_MCP_USAGE)
+
     def _help(self, args: list[str]) -> None:
         print(
             "%%gemini [flags] + a prompt: generate code, run it here, fix it if it fails.\n"
             f"Flags: {_FLAGS}. Details: %%gemini?\n"
             "Subcommands: %gemini status | models [-m MODEL] | context [prompt] | config "
             "[name=value ...] | history "
-            "| functions | fix | help"
+            "| functions | mcp add|list|remove | fix | help"
         )

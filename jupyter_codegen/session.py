@@ -10,12 +10,14 @@ from typing import Any
 from IPython import get_ipython
 
 from jupyter_codegen.config import DEFAULT_GEMINI_MODEL, Codegen
-from jupyter_codegen.errors import BackendError, UsageError
-from jupyter_codegen.functions.registry import FunctionRegistry
+from jupyter_codegen.errors import BackendError, RegistrationError, UsageError
+from jupyter_codegen.functions.registry import CallLog, FunctionRegistry
 from jupyter_codegen.kernel.context import KernelContext, build_context
 from jupyter_codegen.kernel.context_cache import DescriptionCache
 from jupyter_codegen.kernel.executor import is_user_name
+from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.kernel.redact import NamespaceScan
+from jupyter_codegen.mcp import servers as mcp_servers
 from jupyter_codegen.model.backends import Backend, create_backend
 from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from jupyter_codegen.notebook.history import History
@@ -57,6 +59,10 @@ class CodegenSession:
         self.link = FrontendLink()
         self.frontend: Frontend = FallbackFrontend(shell)
         self.functions = FunctionRegistry()
+        #: The MCP servers configured for this kernel (c.Codegen.mcp_servers, %gemini mcp add).
+        self.mcp = mcp_servers.ServerSet()
+        if self.config.mcp_servers:
+            self.mcp.configure(self.config.mcp_servers, shell.user_ns)
         #: Descriptions of unchanged variables, reused by the next context build.
         self.descriptions = DescriptionCache()
         self.last_error: str | None = None
@@ -125,16 +131,48 @@ class CodegenSession:
     def context(self, prompt: str = "", scan: NamespaceScan | None = None) -> KernelContext:
         """The kernel context for ``prompt``; ``scan``: the namespace as the caller just read
         it (``scan_namespace(user_ns)``), when it has."""
+        namespace = self.shell.user_ns
         return build_context(
-            self.shell.user_ns,
-            hidden=self.shell.user_ns_hidden,
+            namespace,
+            hidden=[*self.shell.user_ns_hidden, *mcp_servers.found(namespace)],
             prompt=prompt,
             functions=self.functions.describe_for_prompt(),
+            tool_servers=mcp_servers.describe(namespace, prompt),
             budget=self.config.context_chars,
             sample_rows=self.config.sample_rows,
             cache=self.descriptions,
             scan=scan,
         )
+
+    # --- what generated code may call -------------------------------------------------------
+
+    def tool_servers(self) -> dict[str, ToolServer]:
+        """The MCP servers in the namespace, as the policy reads them."""
+        return mcp_servers.policy_view(self.shell.user_ns)
+
+    def native_functions(self, prompt: str | None = None) -> FunctionRegistry:
+        """The registered functions plus the MCP servers' read-only tools, as native tool
+        calls see them; ``prompt``: only the tools that best match it (for the declarations;
+        None: all of them, for resolving the calls the model makes)."""
+        tools = mcp_servers.native_tools(self.shell.user_ns, prompt or "", every=prompt is None)
+        if not tools:
+            return self.functions
+        registry = FunctionRegistry(dict(self.functions.entries))
+        for tool in tools:
+            # (a tool whose schema has no Python equivalent is called from code only)
+            with contextlib.suppress(RegistrationError):
+                registry.add(tool.fn, tool.name)
+        return registry
+
+    @contextlib.contextmanager
+    def calls_from_generated_code(self, log: CallLog) -> Iterator[None]:
+        """While generated code runs: registered functions and MCP tools log their calls."""
+        namespace = self.shell.user_ns
+        with (
+            self.functions.calls_from_generated_code(namespace, log),
+            mcp_servers.logging_calls(namespace, log),
+        ):
+            yield
 
     def user_names(self) -> UserNames:
         """The user's variable names, read live (``set(...)`` for a snapshot)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jupyter_codegen.config import candidates_for
 from jupyter_codegen.errors import CodegenError
+from jupyter_codegen.mcp.servers import found
 from jupyter_codegen.model.backends import backend_kind
 from jupyter_codegen.session import CodegenSession
 
@@ -26,6 +27,12 @@ def describe_status(session: CodegenSession) -> str:
     lines.append("gemini key: " + ("set" if gemini.has_credentials() else "not set"))
     lines.append("offline model: " + local.describe())
     lines.append("frontend: " + type(session.frontend).__name__)
+    servers = found(session.shell.user_ns)
+    if servers:
+        lines.append(
+            "mcp servers: "
+            + ", ".join(f"{name} ({server.state})" for name, server in servers.items())
+        )
     lines.append(f"pins: {session.pins.root}")
     lines.append(f"generations this kernel: {len(session.history.entries)}")
     last = next((e for e in reversed(session.history.entries) if e.status != "ok"), None)

@@ -69,6 +69,7 @@ def test_a_tool_with_a_malformed_schema_is_skipped_with_a_note() -> None:
         Tool(name="good", input_schema=SCHEMA),
         Tool(name="bad", input_schema={"type": "object", "properties": {"a b": {}}}),
     ]
+    connection.state = "running"  # (listed already: nothing to start)
     server = MCPServer(connection)
     assert list(server.tools) == ["good"]
     assert "bad" in server.skipped and "cannot be a Python argument" in server.skipped["bad"]

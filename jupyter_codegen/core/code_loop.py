@@ -29,6 +29,7 @@ from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
 from jupyter_codegen.kernel.error_hints import error_hints
 from jupyter_codegen.kernel.executor import run_code
+from jupyter_codegen.kernel.policy import uses_names
 from jupyter_codegen.model.backends.base import ModelRequest, Reply
 from jupyter_codegen.notebook import confirm
 from jupyter_codegen.notebook.display import CodeRecord, note
@@ -209,6 +210,8 @@ class CodeLoop:
                 return finding.message()
         if self.run.job.confirm:
             return "You asked to confirm (--confirm)"
+        if uses_names(code, self.run.session.tool_servers()):
+            return "The code calls MCP tools (a copy would call the server again)"
         return self.static_problem(code)
 
     def static_problem(self, code: str) -> str | None:
@@ -247,7 +250,7 @@ class CodeLoop:
         pin = Pin(code, run.model, run.job.mode, run.prompt_hash, meta.created, attempt.number)
 
         def confirmed() -> None:
-            with run.session.functions.calls_from_generated_code(run.shell.user_ns, run.calls):
+            with run.session.calls_from_generated_code(run.calls):
                 outcome = run_code(run.shell, code, timeout=run.timeout)
             run.calls.finish()
             if not outcome.ok:
@@ -312,7 +315,7 @@ class CodeLoop:
             run.status.update(f"▶ {run.model} · running {attempt.source} code", force=True)
         # The cell-start scan holds until code ran (a failed run may have set secrets).
         known = run.scan.secrets if attempt.number == 1 and not self.resumed else None
-        with run.session.functions.calls_from_generated_code(run.shell.user_ns, run.calls):
+        with run.session.calls_from_generated_code(run.calls):
             outcome = run_code(
                 run.shell,
                 code,

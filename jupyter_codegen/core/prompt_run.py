@@ -102,8 +102,10 @@ class PromptRun:
         return tool_calls.context_text(self.session, self.job.prompt, self.tools, scan)
 
     def with_tools(self, request: ModelRequest) -> ModelRequest:
-        """``request`` with the registered functions declared as tools, as offered."""
-        return tool_calls.with_tools(request, self.session.functions, self.tools)
+        """``request`` with the registered functions (and the MCP servers' read-only tools that
+        best match the prompt) declared as tools, as offered."""
+        native = self.session.native_functions(self.job.prompt)
+        return tool_calls.with_tools(request, native, self.tools)
 
     def stream(
         self,
@@ -165,6 +167,7 @@ class PromptRun:
             aliases=code_aliases(code, self.shell.user_ns),
             prompt=self.job.prompt,
             frames=lazy_frames(code, self.shell.user_ns),
+            tool_servers=self.session.tool_servers(),
         )
 
     # --- the record ---------------------------------------------------------------------------

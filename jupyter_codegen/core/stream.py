@@ -73,7 +73,7 @@ def stream_reply(
     if reply.function_calls and request.tools:
         log = calls if calls is not None else CallLog(session.shell)
         reply = tool_calls.resolve_calls(
-            session.functions,
+            session.native_functions(),
             request,
             reply,
             lambda follow_up: collect(backend.stream(follow_up), on_event),

@@ -104,12 +104,14 @@ def with_tools(request: ModelRequest, registry: FunctionRegistry, how: str) -> M
 
 
 def context_text(session: Any, prompt: str, how: str, scan: NamespaceScan | None = None) -> str:
-    """The kernel context for a prompt; with ``--tools native`` the functions are declared as
-    tools only, so the prompt does not also describe them as callables. ``scan``: the
+    """The kernel context for a prompt; with ``--tools native`` the functions (and the MCP
+    servers' read-only tools) are declared as tools only, so the prompt does not also describe
+    them as callables. ``scan``: the
     namespace as read at the start of this cell, when it is unchanged since."""
     context = session.context(prompt, scan)
     if how == "native":
         context.functions = []
+        context.tool_servers = []
     return str(context.render())
 
 

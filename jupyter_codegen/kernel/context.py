@@ -100,6 +100,8 @@ class KernelContext:
     variables: list[ContextItem] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
+    #: The MCP servers' tools as namespaced stubs (mcp/servers.py describes them).
+    tool_servers: list[str] = field(default_factory=list)
     last_error: str | None = None
     omitted: list[str] = field(default_factory=list)
     #: The engines of the described variables (Dask, Polars, ...): one line of advice each.
@@ -128,6 +130,9 @@ class KernelContext:
         if self.functions:
             parts.append("Registered functions (call them directly):")
             parts.extend(self.functions)
+        if self.tool_servers:
+            parts.append("MCP servers (their tools are Python callables; call them in the code):")
+            parts.extend(self.tool_servers)
         if self.last_error:
             parts.append(f"Last error in the kernel: {self.last_error}")
         return "\n".join(parts)
@@ -343,6 +348,7 @@ def build_context(
     hidden: Iterable[str] = (),
     prompt: str = "",
     functions: Iterable[str] = (),
+    tool_servers: Iterable[str] = (),
     budget: int = 6000,
     sample_rows: bool = True,
     known: frozenset[str] | None = None,
@@ -357,13 +363,19 @@ def build_context(
     that reuses the evaluation of an unchanged prompt prefix (llama.cpp's KV cache, Gemini's
     implicit caching) then re-reads only the rest (warm cells of the embedded model evaluated a
     third of the prompt tokens they did in recent-first order). ``hidden`` holds IPython's own
-    names; ``known`` the secret values to mask (the scan's when None); a ``cache`` reuses the
-    descriptions of unchanged variables from earlier builds; ``scan``: the namespace as the
-    caller just read it (:func:`scan_namespace`), to save a second pass over it.
+    names; ``tool_servers`` the MCP servers' stubs; ``known`` the secret values to mask (the
+    scan's when None); a ``cache`` reuses the descriptions of unchanged variables from earlier
+    builds; ``scan``: the namespace as the caller just read it (:func:`scan_namespace`), to
+    save a second pass over it.
     """
     scan = scan_namespace(namespace) if scan is None else scan
     known = scan.secrets if known is None else known
-    ctx = KernelContext(functions=list(functions), last_error=_last_error(), budget=budget)
+    ctx = KernelContext(
+        functions=list(functions),
+        tool_servers=list(tool_servers),
+        last_error=_last_error(),
+        budget=budget,
+    )
     if ctx.last_error:
         ctx.last_error = redact(ctx.last_error, known)
     registered = {line.split("(")[0].split()[-1] for line in ctx.functions if "(" in line}

@@ -109,4 +109,7 @@ def make_callable(
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = description or f"MCP tool {name}."
     tool.__signature__ = sig  # type: ignore[attr-defined]
+    # (typing.get_type_hints reads these, not the signature: native declarations need them)
+    tool.__annotations__ = {p.name: p.annotation for p in sig.parameters.values()}
+    tool.__annotations__["return"] = sig.return_annotation
     return tool

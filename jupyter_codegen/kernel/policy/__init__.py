@@ -31,7 +31,8 @@ The package, by job: :mod:`.rules` (the rule tables, as data), :mod:`.match` (ho
 its rule), :mod:`.source` (IPython's transforms and parsing), :mod:`.aliases` (name
 resolution), :mod:`.folding` (strings built from literals), :mod:`.references` and
 :mod:`.calls` (the checks), :mod:`.loads` (unpicklers), :mod:`.persistence` (writes that run
-later), :mod:`.rebinding` (made-up data), :mod:`.findings` (what is reported, ranked and
+later), :mod:`.rebinding` (made-up data),
+:mod:`.tools` (MCP tools by their annotations), :mod:`.findings` (what is reported, ranked and
 worded), :mod:`.analysis` (the walk and the entry points).
 """
 
@@ -43,11 +44,13 @@ from jupyter_codegen.kernel.policy.findings import Finding
 from jupyter_codegen.kernel.policy.nodes import dotted_name
 from jupyter_codegen.kernel.policy.rules import POLICIES, STRICT_BUILTINS, STRICT_MODULES
 from jupyter_codegen.kernel.policy.source import _plain_python
+from jupyter_codegen.kernel.policy.tools import ToolServer, uses_names
 
 __all__ = [
     "POLICIES",
     "STRICT_BUILTINS",
     "STRICT_MODULES",
+    "ToolServer",
     "Finding",
     "_plain_python",
     "analyze",
@@ -55,4 +58,5 @@ __all__ = [
     "code_aliases",
     "dotted_name",
     "namespace_aliases",
+    "uses_names",
 ]

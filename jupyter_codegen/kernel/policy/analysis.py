@@ -19,10 +19,11 @@ from jupyter_codegen.kernel.policy.persistence import _PersistenceChecks
 from jupyter_codegen.kernel.policy.rebinding import _Rebinding
 from jupyter_codegen.kernel.policy.rules import _SENSITIVE_MODULES, POLICIES
 from jupyter_codegen.kernel.policy.source import _parse, _transform
+from jupyter_codegen.kernel.policy.tools import ToolServer, _ToolChecks
 
 
 @dataclass
-class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks):
+class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks, _ToolChecks):
     """One code's analysis. The checks come from the parts it is made of (one module each); the
     state they share is declared once, here, and each part names only what it reads."""
 
@@ -45,6 +46,8 @@ class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks)
     nodes: list[ast.AST] = field(default_factory=list)
     #: The user's lazy or distributed frames the code mentions (kernel/engines.lazy_frames).
     frames: Mapping[str, Any] = field(default_factory=dict)
+    #: The MCP servers bound in the user's namespace, by variable name (:mod:`.tools`).
+    tool_servers: Mapping[str, ToolServer] = field(default_factory=dict)
 
     def run(self, tree: ast.Module) -> None:
         nodes = self.nodes = list(ast.walk(tree))  # one walk for every pass
@@ -70,6 +73,7 @@ class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks)
                 self.strict_block("`global` statements", node)
         self.check_rebinding(tree)
         self.check_persistence(nodes)
+        self.check_tools(nodes)
 
     def check_eval(self, node: ast.Call, path: str) -> None:
         source = _const_str(_arg(node, 0, "source", "object"))
@@ -84,7 +88,14 @@ class _Analysis(_CallChecks, _Rebinding, _PersistenceChecks, _MaterialiseChecks)
             inner = _parse(source)
         except (SyntaxError, ValueError):
             return  # it will raise when run, harmlessly
-        sub = _Analysis(self.policy, self.user_names, self.registered, self.prompt, self.depth + 1)
+        sub = _Analysis(
+            self.policy,
+            self.user_names,
+            self.registered,
+            self.prompt,
+            self.depth + 1,
+            tool_servers=self.tool_servers,
+        )
         sub.run(inner)
         for finding in sub.findings:
             kind = "blocked" if finding.kind == "rejected" else finding.kind
@@ -100,13 +111,14 @@ def analyze(
     aliases: Mapping[str, str] | None = None,
     prompt: str = "",
     frames: Mapping[str, Any] | None = None,
+    tool_servers: Mapping[str, ToolServer] | None = None,
 ) -> list[Finding]:
     """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
 
     ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to;
     ``prompt`` is what the code answers (a file it names may be unpickled, :mod:`.loads`).
     ``frames`` (from :func:`jupyter_codegen.kernel.engines.lazy_frames`) which of them hold
-    lazy or distributed frames.
+    lazy or distributed frames; ``tool_servers`` the MCP servers bound in the namespace.
     """
     if policy == "off":
         return []
@@ -118,7 +130,9 @@ def analyze(
         return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [Finding("rejected", f"the code cannot be parsed ({type(exc).__name__})")]
-    analysis = _Analysis(policy, user_names, registered, prompt, frames=frames or {})
+    analysis = _Analysis(
+        policy, user_names, registered, prompt, frames=frames or {}, tool_servers=tool_servers or {}
+    )
     for name, path in (aliases or {}).items():
         analysis.aliases[name] = path
         if path.split(".")[0] in sys.modules and path in sys.modules:
@@ -139,6 +153,7 @@ def check(
     aliases: Mapping[str, str] | None = None,
     prompt: str = "",
     frames: Mapping[str, Any] | None = None,
+    tool_servers: Mapping[str, ToolServer] | None = None,
 ) -> Finding | None:
     """The finding that decides what happens to ``code``, or None when it may run.
 
@@ -156,5 +171,6 @@ def check(
         aliases=aliases,
         prompt=prompt,
         frames=frames,
+        tool_servers=tool_servers,
     )
     return _decision(findings)
