@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 server = MCPServer("stations")
@@ -38,7 +39,7 @@ def list_stations() -> list[str]:
 def station_info(station: str) -> dict:
     """A station's city and elevation in metres."""
     if station not in STATIONS:
-        raise ValueError(f"unknown station {station!r}; see list_stations()")
+        raise ToolError(f"unknown station {station!r}; see list_stations()")
     return {"station": station, **STATIONS[station]}
 
 
@@ -46,9 +47,9 @@ def station_info(station: str) -> dict:
 def daily_temperature(station: str, day: int) -> float:
     """The mean temperature in °C at a station on a day of the year (1-365)."""
     if station not in STATIONS:
-        raise ValueError(f"unknown station {station!r}; see list_stations()")
+        raise ToolError(f"unknown station {station!r}; see list_stations()")
     if not 1 <= day <= 365:
-        raise ValueError("day must be 1-365")
+        raise ToolError("day must be 1-365")
     return _reading(station, day)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gemini_server import GeminiTestServer, function_calls, text
@@ -53,12 +54,8 @@ print(warmest, round(averages[warmest], 2))"""
 
 
 def expected_averages() -> dict[str, float]:
-    sys.path.insert(0, str(ROOT / "notebooks"))
-    try:
-        import weather_stations_server as example
-    finally:
-        sys.path.pop(0)
-    return {s: sum(example._reading(s, d) for d in range(1, 5)) / 4 for s in example.STATIONS}
+    ids = ("oslo", "bergen", "tromso", "lima", "cusco")
+    return {s: sum(_reading(s, d) for d in range(1, 5)) / 4 for s in ids}
 
 
 def test_a_loop_over_the_tools_is_one_request_and_n_calls(shell, live, capsys):
@@ -71,7 +68,7 @@ def test_a_loop_over_the_tools_is_one_request_and_n_calls(shell, live, capsys):
     assert f"{warmest} {round(averages[warmest], 2)}" in capsys.readouterr().out
     prompt = live.requests[0].last_user_text + live.requests[0].system_text
     # described as namespaced stubs, the server object not as a variable
-    assert "stations.daily_temperature(*, station: str, day: int) -> float" in prompt
+    assert "stations.daily_temperature(station: str, day: int) -> float" in prompt
     assert "MCP servers" in prompt
     assert "- stations:" not in prompt
     assert SECRET not in str(live.requests[0].body)
@@ -234,3 +231,71 @@ def test_parse_config_takes_the_common_shape():
     assert parsed == {"time": {"command": "uvx", "args": ["mcp-server-time"]}}
     with pytest.raises(UsageError):
         servers.parse_config({"time": "uvx"})
+
+
+# --- the example notebook ---------------------------------------------------------------------
+
+NOTEBOOK = ROOT / "notebooks" / "mcp.ipynb"
+RULES = ROOT / "notebooks" / "mcp_rules.json"
+
+
+def run_example(tmp_path: Path, model: str) -> tuple[list[str], Any]:
+    """notebooks/mcp.ipynb (and its server) copied to ``tmp_path``, run headless on ``model``;
+    the text of each code cell, and the written notebook."""
+    import shutil
+
+    import nbformat
+
+    from jupyter_codegen.notebook.runner import run_notebook
+
+    for source in (NOTEBOOK, Path(STATIONS)):
+        shutil.copy(source, tmp_path / source.name)
+    run_notebook(tmp_path / NOTEBOOK.name, model=model, progress=lambda line: None)
+    nb = nbformat.read(tmp_path / "mcp.out.ipynb", as_version=4)
+    from nbrun import text_of
+
+    return [text_of(c) for c in nb.cells if c.cell_type == "code"], nb
+
+
+def test_the_example_notebook_on_the_gemini_test_server(gemini_env, tmp_path, monkeypatch):
+    import json
+
+    from gemini_server import rules_responder
+
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    gemini_env.responder = rules_responder(json.loads(RULES.read_text(encoding="utf-8")))
+    texts, nb = run_example(tmp_path, "gemini-3.8-flash")
+    averages = {
+        s: sum(_reading(s, d) for d in range(1, 8)) / 7
+        for s in ("oslo", "bergen", "tromso", "lima", "cusco")
+    }
+    warmest = max(averages, key=averages.get)
+    shown = "\n".join(texts)  # (the prompt cells' and the generated cells' outputs)
+    assert f"Warmest: {warmest}, average {averages[warmest]:.2f} °C" in shown
+    assert "36 function calls (36 from code)" in shown  # 1 list + 5 x 7 readings
+    assert "cusco: 3399 m" in shown
+    assert len(gemini_env.requests) == 2  # one model request per prompt
+    assert "stations.daily_temperature(station: str, day: int) -> float" in (
+        gemini_env.requests[0].last_user_text
+    )
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+
+
+def _reading(station: str, day: int) -> float:
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    try:
+        import weather_stations_server as example
+    finally:
+        sys.path.pop(0)
+    return example._reading(station, day)
+
+
+def test_code_that_rebinds_the_server_is_sent_back_for_repair(shell, live):
+    live.enqueue(
+        code_reply("stations = stations.list_stations()\nn = len(stations)"),
+        code_reply("ids = stations.list_stations()\nn = len(ids)"),
+    )
+    gemini(shell, "How many stations are there?")
+    assert shell.user_ns["n"] == 5
+    assert shell.user_ns["stations"].state == "running"
+    assert "rebinds `stations`, your MCP server" in live.requests[1].last_user_text

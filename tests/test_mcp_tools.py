@@ -23,7 +23,7 @@ SCHEMA = {
 
 def test_signature_from_schema() -> None:
     sig = tool_signature("f", SCHEMA)
-    assert str(sig) == "(*, city: str, unit: str = 'C', days: int = 1) -> Any"
+    assert str(sig) == "(city: str, unit: str = 'C', days: int = 1) -> Any"
 
 
 @pytest.mark.parametrize(
@@ -45,12 +45,16 @@ def test_arguments_checked_and_sent() -> None:
     fn = make_callable("forecast", "Forecast.", SCHEMA, lambda args: sent.append(args) or "ok")
     assert fn(city="Oslo", days=2) == "ok"
     assert sent == [{"city": "Oslo", "days": 2}]
+    assert fn("Lima", "F") == "ok"  # positional, in the schema's order
+    assert sent[-1] == {"city": "Lima", "unit": "F"}
     assert inspect.getdoc(fn) == "Forecast."
     with pytest.raises(TypeError, match="one of"):
         fn(city="Oslo", unit="K")
     with pytest.raises(TypeError, match="missing"):
         fn()
-    assert len(sent) == 1
+    with pytest.raises(TypeError, match="too many"):
+        fn("Oslo", "C", 1, 2)
+    assert len(sent) == 2
 
 
 def test_python_names() -> None:
@@ -87,11 +91,9 @@ def test_stubs_are_namespaced_and_bounded_for_many_tools() -> None:
     }
     tools["get_forecast"] = make_callable("get_forecast", "Weather forecast.", SCHEMA, print)
     lines = describe_server("weather", tools, "the weather forecast for Oslo", full=5)
-    assert lines[1].startswith("weather.get_forecast(*, city: str, unit: str = 'C'")
+    assert lines[1].startswith("weather.get_forecast(city: str, unit: str = 'C'")
     assert len(lines) == 7 and "116 more tools" in lines[-1]
     small = describe_server("calc", {"t": tools["tool_1"]}, "")
-    assert (
-        small[1] == "calc.t(*, city: str, unit: str = 'C', days: int = 1) -> int  # Tool number 1."
-    )
+    assert small[1] == "calc.t(city: str, unit: str = 'C', days: int = 1) -> int  # Tool number 1."
     full_text = sum(len(s) for s in describe_server("w", tools, "", full=len(tools)))
     assert sum(len(s) for s in lines) < full_text / 3

@@ -1,5 +1,5 @@
 """How a connected server's tools are described to the model in code mode: namespaced Python
-stubs (``weather.get_forecast(*, city: str, days: int = 1) -> dict``).
+stubs (``weather.get_forecast(city: str, days: int = 1) -> dict``).
 
 A server with 100+ tools would blow the context budget with full stubs, so only the tools the
 prompt names, or whose words it shares most, get a full stub (signature and first docstring
@@ -27,7 +27,7 @@ def _stub(server: str, name: str, fn: Callable[..., Any]) -> str:
     ret = sig.return_annotation
     ret_text = getattr(ret, "__name__", None) or str(ret).replace("typing.", "")
     doc = (inspect.getdoc(fn) or "").strip().splitlines()
-    line = f"{server}.{name}(*{', ' if params else ''}{params}) -> {ret_text}"
+    line = f"{server}.{name}({params}) -> {ret_text}"
     return line + (f"  # {doc[0]}" if doc else "")
 
 
@@ -49,7 +49,7 @@ def describe_server(
 ) -> list[str]:
     """Lines for the context: full stubs for the best ``full`` tools, the others by name."""
     ranked = rank_tools(prompt, tools) if len(tools) > full else list(tools)
-    lines = [f"# MCP server {server!r}: call as {server}.<tool>(keyword=arguments)"]
+    lines = [f"# MCP server {server!r}: call as {server}.<tool>(arguments)"]
     lines.extend(_stub(server, name, tools[name]) for name in ranked[:full])
     rest = ranked[full:]
     if rest:

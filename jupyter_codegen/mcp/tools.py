@@ -39,7 +39,7 @@ def return_annotation(output_schema: Any) -> Any:
 
 
 def tool_signature(name: str, schema: Any, output_schema: Any = None) -> inspect.Signature:
-    """The keyword-only signature of a tool; a schema that is not an object of properties is
+    """The signature of a tool (required arguments first); a schema that is not an object of properties is
     an :class:`MCPError` (the caller skips that tool with a note)."""
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise MCPError(f"tool {name!r}: its input schema is not a JSON object schema")
@@ -54,9 +54,15 @@ def tool_signature(name: str, schema: Any, output_schema: Any = None) -> inspect
         default = inspect.Parameter.empty if key in required else prop.get("default", None)
         params.append(
             inspect.Parameter(
-                key, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=_annotation(prop)
+                key,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=default,
+                annotation=_annotation(prop),
             )
         )
+    # Positional calls work too, in the schema's order with the required arguments first
+    # (models write ``weather.get_forecast("Oslo", 2)`` as often as the keyword form).
+    params.sort(key=lambda p: p.default is not inspect.Parameter.empty)
     return inspect.Signature(params, return_annotation=return_annotation(output_schema))
 
 
@@ -74,11 +80,15 @@ def _type_ok(value: Any, prop: dict[str, Any]) -> bool:
 
 
 def check_arguments(
-    name: str, sig: inspect.Signature, schema: dict[str, Any], kwargs: dict[str, Any]
+    name: str,
+    sig: inspect.Signature,
+    schema: dict[str, Any],
+    kwargs: dict[str, Any],
+    args: tuple[Any, ...] = (),
 ) -> dict[str, Any]:
-    """The arguments to send (explicit ones only), or a one-line :class:`TypeError`."""
+    """The arguments to send by name (explicit ones only), or a one-line :class:`TypeError`."""
     try:
-        sig.bind(**kwargs)
+        kwargs = dict(sig.bind(*args, **kwargs).arguments)
     except TypeError as exc:
         raise TypeError(f"{name}(): {exc}") from None
     props = schema.get("properties", {})
@@ -100,11 +110,11 @@ def make_callable(
     call: Callable[[dict[str, Any]], Any],
     output_schema: Any = None,
 ) -> Callable[..., Any]:
-    """One Python function for one tool: keyword arguments, checked, then ``call(arguments)``."""
+    """One Python function for one tool: arguments checked, then ``call(arguments)``."""
     sig = tool_signature(name, schema, output_schema)
 
-    def tool(**kwargs: Any) -> Any:
-        return call(check_arguments(name, sig, schema, kwargs))
+    def tool(*args: Any, **kwargs: Any) -> Any:
+        return call(check_arguments(name, sig, schema, kwargs, args))
 
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = description or f"MCP tool {name}."

@@ -51,6 +51,13 @@ class _ToolChecks(_Findings):
             if isinstance(node, ast.Name) and node.id in self.tool_servers:
                 if isinstance(node.ctx, ast.Load):
                     self._check_server_use(node)
+                else:  # (small models write `stations = stations.list_stations()`)
+                    self.add(
+                        "rejected",
+                        f"the code rebinds `{node.id}`, your MCP server; keep the server and "
+                        "store results under another name",
+                        node,
+                    )
             elif (
                 isinstance(node, ast.Attribute)
                 and node.attr in elsewhere
