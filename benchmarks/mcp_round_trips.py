@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "notebooks"), str(ROOT / "benchmarks")]
 
+import report  # noqa: E402
 import weather_stations_server as example  # noqa: E402
 from gemini_server import (  # noqa: E402
     GeminiTestServer,
@@ -164,8 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["JUPYTER_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="mcp-round-trips-")
     sizes = (20,) if args.quick else (20, 100)
     rows = [run(way, n) for n in sizes for way in NAMES]
-    print(f"Task: average of N daily readings from the stations MCP server ({example.__file__})")
-    print(table(rows))
+    text = (
+        f"machine: {report.machine()}\n"
+        f"Task: average of N daily readings from the example MCP server ({example.__file__})\n"
+        + table(rows)
+    )
+    print(text)
+    report.save("mcp_round_trips.md", text + "\n")
     return 0 if all(r.right for r in rows) else 1
 
 

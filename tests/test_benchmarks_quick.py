@@ -67,3 +67,13 @@ def test_pinned_rerun_quick() -> None:
 @pytest.mark.timeout(920)
 def test_local_end_to_end_quick() -> None:
     check(run_quick("local_end_to_end.py", 900), "warm cells:", "first after kernel start")
+
+
+@pytest.mark.timeout(320)
+def test_mcp_round_trips_quick() -> None:
+    result = run_quick("mcp_round_trips.py", 300)
+    check(
+        result,
+        "| 20 | (c) code mode | 1 | 20 |",
+        "| 20 | (a) native, one call per turn | 21 | 20 |",
+    )
