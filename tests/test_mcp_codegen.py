@@ -275,7 +275,7 @@ def test_the_example_notebook_on_the_gemini_test_server(gemini_env, tmp_path, mo
     assert "36 function calls (36 from code)" in shown  # 1 list + 5 x 7 readings
     assert "cusco: 3399 m" in shown
     assert len(gemini_env.requests) == 2  # one model request per prompt
-    assert "stations.daily_temperature(station: str, day: int) -> float" in (
+    assert "weather.daily_temperature(station: str, day: int) -> float" in (
         gemini_env.requests[0].last_user_text
     )
     assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
