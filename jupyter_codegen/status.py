@@ -16,10 +16,12 @@ def describe_status(session: CodegenSession) -> str:
         choice = session.choose_model()
         lines.append(f"model: {choice.model} ({choice.why})")
         if backend_kind(choice.model) == "openai":
-            from jupyter_codegen.model.backends.openai_compat import describe_endpoint
+            from jupyter_codegen.model.backends import openai_compat as server
 
-            endpoint = describe_endpoint(choice.model, session.config.openai_base_url)
+            endpoint = server.describe_endpoint(choice.model, session.config.openai_base_url)
             lines.append(f"endpoint: {endpoint}")
+            found = getattr(session.backends.get(choice.model), "unsupported", ())
+            lines.append("server: " + server.describe_capabilities(session.config, found))
         lines.append("candidates: " + _candidates(session, choice.model))
     except CodegenError as exc:
         lines.append(f"model: none — {exc}")
