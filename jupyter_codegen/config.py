@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from traitlets import Bool, Dict, Enum, Float, Int, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from jupyter_codegen.errors import UsageError
@@ -17,6 +17,9 @@ DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
 MODEL_ENV = "JUPYTER_CODEGEN_MODEL"
 #: Code candidates a prompt cell samples where the backend samples cheaply and nothing says.
 AUTO_CANDIDATES = 3
+#: What ``c.Codegen.openai_lacks`` may name: the request fields an OpenAI-compatible server may
+#: not support (native function calls, JSON-schema output).
+OPENAI_FEATURES = ("tools", "response_format")
 
 
 def candidates_for(
@@ -93,6 +96,23 @@ class Codegen(Configurable):
         "http://localhost:8000/v1); empty: the SDK's OPENAI_BASE_URL, else OpenAI's API. "
         "The key comes only from OPENAI_API_KEY.",
     ).tag(config=True)
+    openai_lacks = Unicode(
+        "",
+        help="What the OpenAI-compatible server cannot do, comma-separated: 'tools' (native "
+        "function calls: registered functions are then called from generated code) and/or "
+        "'response_format' (JSON-schema output: --ui=spec replies are read as text and "
+        "validated). Requests leave them out from the start. Empty: found on first use, from a "
+        "400 that names them.",
+    ).tag(config=True)
+
+    @validate("openai_lacks")
+    def _known_features(self, proposal: Any) -> str:
+        names = [n.strip().lower() for n in str(proposal["value"]).replace(" ", ",").split(",")]
+        names = [n for n in names if n]
+        unknown = [n for n in names if n not in OPENAI_FEATURES]
+        if unknown:
+            raise TraitError(f"unknown {unknown[0]!r}: use {', '.join(OPENAI_FEATURES)}")
+        return ",".join(sorted(set(names)))
 
     mcp_servers = Dict(
         {},

@@ -19,6 +19,7 @@ from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.kernel.redact import NamespaceScan
 from jupyter_codegen.mcp import servers as mcp_servers
 from jupyter_codegen.model.backends import Backend, create_backend
+from jupyter_codegen.notebook.display import note
 from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from jupyter_codegen.notebook.history import History
 from jupyter_codegen.notebook.pins import PinStore
@@ -70,8 +71,10 @@ class CodegenSession:
         self.backends: dict[str, Backend] = {}
         #: What the session's backends of one kind share (the Gemini client).
         self._shared: dict[str, Any] = {}
-        # An OpenAI-compatible backend reads its server's URL from the session's settings.
+        # An OpenAI-compatible backend reads its server's URL from the session's settings, and
+        # says under the running cell when it finds that the server lacks a feature.
         self._shared["config"] = self.config
+        self._shared["note"] = note
         self._told_local = False
         self._local_installed = False
         #: Code the prompt cell just ran itself; the identical cell right after it is skipped.

@@ -17,10 +17,12 @@ def describe_status(session: CodegenSession) -> str:
         choice = session.choose_model()
         lines.append(f"model: {choice.model} ({choice.why})")
         if backend_kind(choice.model) == "openai":
-            from jupyter_codegen.model.backends.openai_compat import describe_endpoint
+            from jupyter_codegen.model.backends import openai_compat as server
 
-            endpoint = describe_endpoint(choice.model, session.config.openai_base_url)
+            endpoint = server.describe_endpoint(choice.model, session.config.openai_base_url)
             lines.append(f"endpoint: {endpoint}")
+            lacking = getattr(session.backends.get(choice.model), "unsupported", ())
+            lines.append("server: " + server.describe_capabilities(session.config, lacking))
         lines.append("candidates: " + _candidates(session, choice.model))
     except CodegenError as exc:
         lines.append(f"model: none — {exc}")
@@ -30,8 +32,7 @@ def describe_status(session: CodegenSession) -> str:
     servers = found(session.shell.user_ns)
     if servers:
         lines.append(
-            "mcp servers: "
-            + ", ".join(f"{name} ({server.state})" for name, server in servers.items())
+            "mcp servers: " + ", ".join(f"{name} ({mcp.state})" for name, mcp in servers.items())
         )
     lines.append(f"pins: {session.pins.root}")
     lines.append(f"generations this kernel: {len(session.history.entries)}")

@@ -21,6 +21,7 @@ from jupyter_codegen.model.backends.openai_compat import OpenAICompatibleBackend
 pytestmark = [pytest.mark.local_model, pytest.mark.kernel]
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,9 @@ def test_real_streaming_generation_and_usage(llama_server: str) -> None:
     assert reply.finish_reason in ("STOP", "MAX_TOKENS")
 
 
+# Four prompts with repairs on a 0.5B model over HTTP: ~110 s on an idle 2-core machine, 834 s
+# while two local-model benchmarks shared it (the suite's 300 s limit cut it there).
+@pytest.mark.timeout(1200)
 def test_the_quickstart_through_llama_cpp_server(
     llama_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +76,9 @@ def test_the_quickstart_through_llama_cpp_server(
     report = run_notebook(
         tmp_path / "quickstart.ipynb", model=f"openai:{ALIAS}", progress=lambda line: None
     )
+    # Kept for reading what the model printed (the closing note quotes it).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "quickstart.out.ipynb", ARTIFACTS / "quickstart-llama-server.ipynb")
     assert report.prompts == 4
     prompts = [c for c in report.cells if c.label != "code cell"]
     assert all(c.detail.startswith(f"openai:{ALIAS}") for c in prompts if c.ok), prompts

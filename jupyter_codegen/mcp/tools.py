@@ -39,8 +39,8 @@ def return_annotation(output_schema: Any) -> Any:
 
 
 def tool_signature(name: str, schema: Any, output_schema: Any = None) -> inspect.Signature:
-    """The signature of a tool (required arguments first); a schema that is not an object of properties is
-    an :class:`MCPError` (the caller skips that tool with a note)."""
+    """The signature of a tool (required arguments first); a schema that is not an object of
+    properties is an :class:`MCPError` (the caller skips that tool with a note)."""
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise MCPError(f"tool {name!r}: its input schema is not a JSON object schema")
     props = schema.get("properties", {})

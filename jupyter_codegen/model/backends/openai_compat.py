@@ -17,9 +17,14 @@ first token, waiting what the server's ``Retry-After`` asks (else 1 s, 2 s, ...;
 connections and 500 are not retried, as on the Gemini path: a hung or failing server is said at
 once, not after three times the request timeout. (The SDK's own retries are off: they retry
 timeouts too.) Every failure is a
-one-line :class:`~jupyter_codegen.errors.BackendError`. Servers that reject native tools or a
-JSON-schema ``response_format`` with a 400 get the request again without them, once per
-backend, with a one-line note; the modes then read the reply as text and validate it.
+one-line :class:`~jupyter_codegen.errors.BackendError`.
+
+What a server lacks: most serve native function calls (``tools``) and JSON-schema output
+(``response_format``); some do not (older llama.cpp builds, some vLLM models without a tool
+parser). ``c.Codegen.openai_lacks = "tools,response_format"`` (or ``%gemini config``) says so up
+front: the backend's capabilities drop them, so the modes call registered functions from code and
+read ``--ui=spec`` replies as text, validated. Undeclared, a 400 that names the field is found on
+the first request: asked again without it, once per server, with a one-line note under the cell.
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, overload
 
+from jupyter_codegen.config import OPENAI_FEATURES
 from jupyter_codegen.errors import BackendError
 from jupyter_codegen.model.backends.base import (
     BackendEvent,
@@ -152,6 +158,86 @@ def describe_endpoint(model: str, configured_base_url: str = "") -> str:
     return f"{endpoint.base_url} ({endpoint.source}) · key: {key}"
 
 
+# --- what a server lacks ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Feature:
+    #: The Capabilities field it gives.
+    capability: str
+    #: What it is, for the user.
+    what: str
+    #: Words of a 400 that rejects it.
+    words: tuple[str, ...]
+    #: What happens without it.
+    instead: str
+
+
+#: The request fields a server may not support (``c.Codegen.openai_lacks`` names them): the one
+#: table the declaration, the 400 detection, the capabilities and %gemini status read.
+_FEATURES = {
+    "tools": _Feature(
+        "native_tools",
+        "native function calls",
+        ("tool", "function"),
+        "registered functions are called from code",
+    ),
+    "response_format": _Feature(
+        "json_schema",
+        "JSON-schema output",
+        ("response_format", "json_schema", "grammar"),
+        "replies are read as text and validated",
+    ),
+}
+assert tuple(_FEATURES) == OPENAI_FEATURES
+
+#: What most such servers do (Ollama, vLLM, llama.cpp's server, LM Studio): function calling and
+#: JSON-schema output. Sampling costs a full request: not cheap.
+TYPICAL = Capabilities(native_tools=True, json_schema=True)
+
+
+def declared_lacks(config: Any) -> list[str]:
+    """What ``c.Codegen.openai_lacks`` says the server cannot do (request field names)."""
+    text = str(getattr(config, "openai_lacks", "") or "")
+    return [name for name in (n.strip() for n in text.split(",")) if name in _FEATURES]
+
+
+def without(capabilities: Capabilities, lacks: Iterable[str]) -> Capabilities:
+    """``capabilities`` less what the features in ``lacks`` give."""
+    return replace(capabilities, **{_FEATURES[name].capability: False for name in lacks})
+
+
+def describe_capabilities(config: Any, found: Iterable[str] = ()) -> str:
+    """For %gemini status: each feature, whether the server has it, and how that is known."""
+    declared, found = set(declared_lacks(config)), set(found)
+    parts = []
+    for name, feature in _FEATURES.items():
+        if name in declared:
+            state = "no (openai_lacks)"
+        elif name in found:
+            state = "no (the server rejected it)"
+        else:
+            state = "yes"
+        parts.append(f"{feature.what} ({name}): {state}")
+    return " · ".join(parts)
+
+
+class _Capabilities:
+    """``OpenAICompatibleBackend.capabilities``: on the class, :data:`TYPICAL` (what
+    ``capabilities_of`` reads before any backend exists: nothing is created for it); on a
+    backend, that less what its server lacks, declared or found, read at each access (a
+    ``%gemini config openai_lacks=...`` counts at the next cell)."""
+
+    @overload
+    def __get__(self, backend: None, owner: type) -> Capabilities: ...
+    @overload
+    def __get__(self, backend: OpenAICompatibleBackend, owner: type) -> Capabilities: ...
+    def __get__(self, backend: OpenAICompatibleBackend | None, owner: type) -> Capabilities:
+        if backend is None:
+            return TYPICAL
+        return without(TYPICAL, backend.lacks())
+
+
 # --- the backend --------------------------------------------------------------------------
 
 
@@ -159,10 +245,7 @@ class OpenAICompatibleBackend:
     """A model on an OpenAI-compatible server behind the Backend protocol."""
 
     kind = "openai"
-    #: What most such servers do (Ollama, vLLM, llama.cpp's server, LM Studio): function calling
-    #: and JSON-schema output. A server that rejects either is detected on the first request and
-    #: asked again without it. Sampling costs a full request: not cheap.
-    capabilities = Capabilities(native_tools=True, json_schema=True)
+    capabilities = _Capabilities()
 
     @classmethod
     def create(
@@ -199,9 +282,14 @@ class OpenAICompatibleBackend:
         self._sleep: Callable[[float], None] = time.sleep
         #: Request features this server rejected (found on first use; asked without them).
         self.unsupported: set[str] = set()
-        #: One-line notes for the user (a feature the server lacks); read by the status line.
+        #: The one-line notes shown for them (a feature the server lacks).
         self.notes: list[str] = []
         self._lock = threading.Lock()
+
+    def lacks(self) -> set[str]:
+        """The request features this server cannot do: declared (``openai_lacks``) or found."""
+        config = self._shared.get("config") if self._shared is not None else None
+        return set(declared_lacks(config)) | self.unsupported
 
     def _follow_settings(self) -> None:
         """A changed ``openai_base_url`` (or environment) takes effect at the next request."""
@@ -271,7 +359,8 @@ class OpenAICompatibleBackend:
             params["temperature"] = request.temperature
         if request.seed is not None:
             params["seed"] = request.seed
-        if request.tools and "tools" not in self.unsupported:
+        lacks = self.lacks()
+        if request.tools and "tools" not in lacks:
             params["tools"] = [
                 {
                     "type": "function",
@@ -283,7 +372,7 @@ class OpenAICompatibleBackend:
                 }
                 for t in request.tools
             ]
-        if request.response_schema is not None and "response_format" not in self.unsupported:
+        if request.response_schema is not None and "response_format" not in lacks:
             params["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": request.response_schema},
@@ -296,21 +385,20 @@ class OpenAICompatibleBackend:
         if _status(exc) not in (400, 422, 501):
             return False
         text = _message(exc).lower()
-        for feature, words in (
-            ("tools", ("tool", "function")),
-            ("response_format", ("response_format", "json_schema", "grammar")),
-        ):
-            if feature in params and any(w in text for w in words):
+        for name, feature in _FEATURES.items():
+            if name in params and any(w in text for w in feature.words):
                 with self._lock:
-                    self.unsupported.add(feature)
-                    what = "native function calls" if feature == "tools" else "JSON-schema output"
-                    self.notes.append(
-                        f"{self.endpoint.base_url} does not support {what}: asked again without "
-                        "them (set --tools code for registered functions)."
-                        if feature == "tools"
-                        else f"{self.endpoint.base_url} does not support {what}: asked again "
-                        "for text, validated after."
+                    self.unsupported.add(name)
+                    declare = ",".join(sorted(self.lacks()))
+                    note = (
+                        f"{self.endpoint.base_url} does not support {feature.what}: asked again "
+                        f"without; {feature.instead} (%gemini config openai_lacks={declare} "
+                        "says so up front)."
                     )
+                    self.notes.append(note)
+                say = self._shared.get("note") if self._shared is not None else None
+                if callable(say):
+                    say(note)
                 return True
         return False
 
