@@ -299,3 +299,30 @@ def test_code_that_rebinds_the_server_is_sent_back_for_repair(shell, live):
     assert shell.user_ns["n"] == 5
     assert shell.user_ns["stations"].state == "running"
     assert "rebinds `stations`, your MCP server" in live.requests[1].last_user_text
+
+
+@pytest.mark.kernel
+@pytest.mark.local_model
+@pytest.mark.timeout(900)
+def test_the_example_notebook_on_the_embedded_model(tmp_path, monkeypatch):
+    """The 0.5B model on the example: it is shown the stubs and its code calls the server from
+    the kernel. Its answers are not asserted (a small model; see the closing notes), only that
+    every prompt cell ends with a clear result: ✓, or a one-line error."""
+    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    texts, nb = run_example(tmp_path, "local")
+    calls = [
+        call
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if CALLS_MIME_TYPE in out.get("data", {})
+        for call in out["data"][CALLS_MIME_TYPE]["calls"]
+    ]
+    assert calls and all(c["name"].startswith("weather.") for c in calls)
+    assert any(c["name"] == "weather.daily_temperature" and c["ok"] for c in calls)
+    for cell in nb.cells:
+        if not cell.source.startswith("%%gemini"):
+            continue  # (a generated cell shows its code's own traceback)
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:  # the last one is ours: what the user is told, in one line
+            assert errors[-1]["ename"] in ("CodeFailedError", "ConfirmationPending"), errors
+            assert "\n" not in errors[-1]["evalue"]
