@@ -40,6 +40,7 @@ def names(prompt: str) -> list[tuple[str, str | None]]:
         ("Compute monthly totals as a DataFrame named by_month.", [("by_month", "DataFrame")]),
         ("Save the sample standard deviation of revenue as `sd`, a float.", [("sd", "number")]),
         ("Store the growth as a percentage in `growth_pct`.", [("growth_pct", "number")]),
+        ("Store the monthly payment in `payment` as a positive float.", [("payment", "number")]),
         ("store the count in X", [("X", None)]),
         ("Put the totals into a variable region_totals.", [("region_totals", None)]),
         ("Create `lookup`, a dict from region to total.", [("lookup", "dict")]),
@@ -174,3 +175,55 @@ def test_a_prompt_that_asks_to_print_a_quantity_needs_a_number_printed(
         assert "a printed number" in checked_label(intent, {})
     else:
         assert check_printed(intent, "South South\n") is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "spread"),
+    [
+        ("What's the sample standard deviation of revenue? Store it in `sd`.", "sample"),
+        ("sample variance of the ratings -> `v`", "sample"),
+        ("z-scores of revenue using the sample standard deviation", "sample"),
+        ("Treat the months as the whole population: the population std of revenue.", "population"),
+        ("The standard deviation of revenue.", None),  # neither named: nothing to check
+        ("The sample and population variance of revenue.", None),  # both: not one formula
+        ("Take a sample of 10 rows and print their population variance.", None),
+    ],
+)
+def test_the_prompt_names_a_sample_or_population_spread(prompt: str, spread: str | None) -> None:
+    assert read_intent(prompt).spread == spread
+
+
+def test_code_that_computes_the_other_spread_is_rejected_before_it_runs() -> None:
+    sample = read_intent("Store the sample standard deviation of revenue in `sd`.", BOUND)
+    for wrong in (
+        'sd = np.std(sales["revenue"])',
+        'sd = numpy.var(sales["revenue"].to_numpy())',
+        'sd = sales["revenue"].std(ddof=0)',
+        'sd = statistics.pstdev(sales["revenue"])',
+        'from scipy.stats import zscore\nz = zscore(sales["revenue"])',
+    ):
+        problem = check_code(sample, wrong)
+        assert problem is not None and "sample standard deviation" in problem, wrong
+    for right in (
+        'sd = sales["revenue"].std()',
+        'sd = np.std(sales["revenue"], ddof=1)',
+        'sd = statistics.stdev(sales["revenue"])',
+        "sd = values.std()",  # an array or a Series: not told from the code, left alone
+    ):
+        assert check_code(sample, right) is None, right
+    population = read_intent("Put the population standard deviation of revenue in `p`.", BOUND)
+    for wrong in (
+        'p = sales["revenue"].std()',
+        'p = sales["revenue"].var(ddof=1)',
+        'p = statistics.stdev(sales["revenue"])',
+    ):
+        problem = check_code(population, wrong)
+        assert problem is not None and "population standard deviation" in problem, wrong
+    for right in (
+        'p = sales["revenue"].std(ddof=0)',
+        'p = np.std(sales["revenue"])',
+        'p = sales["revenue"].to_numpy().std()',
+    ):
+        assert check_code(population, right) is None, right
+    unsaid = read_intent("Store the standard deviation of revenue in `sd`.", BOUND)
+    assert check_code(unsaid, 'sd = np.std(sales["revenue"])') is None

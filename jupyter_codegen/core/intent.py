@@ -47,7 +47,8 @@ _KIND_WORDS = {
 }
 # "a list", "as a float", "an integer", "(an int)"; not "a number of rows", "a set of columns".
 _KIND = re.compile(
-    r"\b(?:an?|one)\s+(?:new\s+|single\s+|plain\s+|python\s+|pandas\s+)?"
+    r"\b(?:an?|one)\s+"
+    r"(?:new\s+|single\s+|plain\s+|python\s+|pandas\s+|positive\s+|negative\s+)?"
     r"(list|dict|dictionary|number|float|int|integer|string|str|dataframe|data frame|series|"
     r"bool|boolean|tuple|set|percentage)\b"
     r"(?!(?<=number)\s+of\b)(?!(?<=set)\s+of\b)(?!(?<=series)\s+of\b)",
@@ -122,6 +123,11 @@ _PRINTS_QUANTITY = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 
+# "the sample standard deviation", "population variance": which formula the prompt names.
+_SPREAD = r"(?:standard\s+deviation|std|stdev|sd|variance|var)\b"
+_SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
+_POPULATION = re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -144,9 +150,17 @@ class Intent:
     may_change_frames: bool = True
     #: The prompt asks to print a quantity ("print the region and its total").
     prints_number: bool = False
+    #: The prompt names the sample or the population standard deviation / variance.
+    spread: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.chart or not self.may_change_frames or self.prints_number)
+        return bool(
+            self.names
+            or self.chart
+            or not self.may_change_frames
+            or self.prints_number
+            or self.spread
+        )
 
 
 def read_intent(
@@ -187,7 +201,19 @@ def read_intent(
         chart=bool(_CHART.search(prompt)),
         may_change_frames=bool(_CHANGES.search(prompt)),
         prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
+        spread=_spread(prompt),
     )
+
+
+def _spread(prompt: str) -> str | None:
+    """The formula the prompt names, "sample" or "population" (standard deviation, variance),
+    when it does not say the other word at all ("sample and population variance": None)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", prompt)}
+    if {"sample", "population"} <= words:
+        return None
+    if _SAMPLE.search(prompt):
+        return "sample"
+    return "population" if _POPULATION.search(prompt) else None
 
 
 def intent_for(
@@ -207,10 +233,97 @@ def intent_for(
 
 
 def check_code(intent: Intent, code: str) -> str | None:
-    """What can be told from the code alone: a chart prompt whose code draws nothing."""
+    """What can be told from the code alone: a chart prompt whose code draws nothing, the
+    other standard deviation or variance than the one the prompt names."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
+    if intent.spread:
+        return check_spread(intent.spread, code)
     return None
+
+
+# --- sample vs population -------------------------------------------------------------------
+
+_SPREAD_FUNCTIONS = frozenset({"std", "var", "nanstd", "nanvar"})
+_NUMPY = frozenset({"np", "numpy"})
+
+
+def check_spread(asked: str, code: str) -> str | None:
+    """``asked`` ("sample" or "population"): code that plainly computes the other one. Only
+    what the code says for certain counts: numpy's functions and scipy's ``zscore`` divide by n
+    unless given ``ddof=1``; pandas' ``frame["col"].std()`` divides by n - 1 unless given
+    ``ddof=0``; ``statistics.pstdev`` / ``stdev`` say it in their names. A ``.std()`` on an
+    array of unknown type is left alone."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    if asked == "sample":
+        if any(_population_call(call) for call in calls):
+            return (
+                "The task asks for the sample standard deviation or variance (divided by "
+                "n - 1); the code computes the population one (numpy's np.std / np.var and "
+                "ddof=0 divide by n). Use pandas' .std() / .var(), or pass ddof=1."
+            )
+    elif any(_sample_call(call) for call in calls):
+        return (
+            "The task asks for the population standard deviation or variance (divided by n); "
+            "the code computes the sample one (pandas' .std() / .var() and ddof=1 divide by "
+            "n - 1). Pass ddof=0."
+        )
+    return None
+
+
+def _ddof(call: ast.Call) -> object:
+    """The ``ddof`` a call passes as a literal; None when it passes none; ... when unknown."""
+    for keyword in call.keywords:
+        if keyword.arg == "ddof":
+            value = keyword.value
+            return value.value if isinstance(value, ast.Constant) else ...
+    return None
+
+
+def _called(call: ast.Call) -> tuple[str | None, str | None]:
+    """(the owner's name, the function's name): ("np", "std") for ``np.std(x)``, (None, "stdev")
+    for ``stdev(x)``."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return None, func.id
+    if isinstance(func, ast.Attribute):
+        owner = func.value.id if isinstance(func.value, ast.Name) else None
+        return owner, func.attr
+    return None, None
+
+
+def _population_call(call: ast.Call) -> bool:
+    owner, name = _called(call)
+    ddof = _ddof(call)
+    if ddof == 0 and not isinstance(ddof, bool):
+        return True
+    if name in ("pstdev", "pvariance"):
+        return True
+    if owner in _NUMPY and name in _SPREAD_FUNCTIONS:
+        return ddof is None
+    return name == "zscore" and ddof is None
+
+
+def _sample_call(call: ast.Call) -> bool:
+    owner, name = _called(call)
+    ddof = _ddof(call)
+    if ddof == 1 and not isinstance(ddof, bool):
+        return True
+    if owner == "statistics" and name in ("stdev", "variance"):
+        return True
+    if name not in ("std", "var") or ddof is not None or not isinstance(call.func, ast.Attribute):
+        return False
+    # ``frame["col"].std()``: a column read by its name is a pandas Series.
+    target = call.func.value
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+    )
 
 
 def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
