@@ -46,6 +46,7 @@ from jupyter_codegen.notebook.protocol import (
     HistoryEntry,
     InfoMsg,
     KernelMsg,
+    McpServerInfo,
     OpenData,
     PlacedMsg,
     PlaceMsg,
@@ -54,10 +55,17 @@ from jupyter_codegen.notebook.protocol import (
     read_connect,
     read_frontend_msg,
     read_hint,
+    read_ran_already,
 )
 from jupyter_codegen.session import CodegenSession, current_session
 
 _MODULE = "jupyter_codegen.comm_frontend"
+
+
+_RAN_ALREADY = (
+    "[jupyter-codegen] this code already ran just now, placed by the prompt cell above; "
+    "run this cell again to run it once more."
+)
 
 
 def _call(function: str, *args: str) -> list[str]:
@@ -97,6 +105,11 @@ class CommFrontend:
         self.deferred: dict[str, str] = {}
         #: The pending placement whose code runs now, in its generated cell.
         self.running: _Pending | None = None
+        #: Generated cells the extension says already ran for their placement -> the client;
+        #: their next request prints one line instead (exactly once, as PRODUCT.md decides).
+        self.ran_already: dict[str, str] = {}
+        #: (cell id, msg_id) of the request that printed it (IPython may transform it again).
+        self.skipped: tuple[str, str] | None = None
 
     # --- installation -----------------------------------------------------------------------
 
@@ -232,10 +245,18 @@ class CommFrontend:
         return cell_id, header.get("session"), header.get("msg_id")
 
     def _transform(self, lines: list[str]) -> list[str]:
-        if self.running is not None or not self.pending:
+        if self.running is not None or not (self.pending or self.ran_already or self.skipped):
             return lines
         cell_id, client, msg_id = self._request()
         if cell_id is None:
+            return lines
+        if self.ran_already.get(cell_id) == client:
+            del self.ran_already[cell_id]
+            self.skipped = (cell_id, str(msg_id))
+        if self.skipped == (cell_id, msg_id):
+            return [f"print({_RAN_ALREADY!r})\n"]
+        self.skipped = None
+        if not self.pending:
             return lines
         if cell_id in self.pending:
             return _call("_run_pending", cell_id)
@@ -357,10 +378,27 @@ class CommFrontend:
                 status=describe_status(session),
                 model=model,
                 functions=list(session.functions.describe_for_prompt()),
+                mcp_servers=_mcp_servers(session),
                 history=history,
                 last_error=session.last_error,
             ),
         )
+
+
+def _mcp_servers(session: CodegenSession) -> list[McpServerInfo]:
+    from jupyter_codegen.mcp import servers
+
+    return [
+        McpServerInfo(
+            name=name,
+            state=server.state,
+            where=server.spec.describe(),
+            trusted=server.trusted,
+            tools=servers.tool_stubs(name, server),
+            skipped=[f"{tool}: {why}" for tool, why in server.skipped.items()],
+        )
+        for name, server in servers.found(session.shell.user_ns).items()
+    ]
 
 
 def hint(payload: str) -> None:
@@ -382,6 +420,13 @@ def connect(payload: str) -> None:
     frontend.send_info(client)
 
 
+def ran_already(payload: str) -> None:
+    """The extension: the generated cell it ran for a placement is scheduled again at once."""
+    data = read_ran_already(json.loads(payload))
+    if data is not None:
+        CommFrontend.install(current_session()).ran_already[data["cell_id"]] = data["client"]
+
+
 def _frontend() -> CommFrontend:
     frontend = current_session().frontend
     assert isinstance(frontend, CommFrontend)
@@ -396,4 +441,12 @@ def _defer(cell_id: str, client: str) -> None:
     _frontend().defer(cell_id, client)
 
 
-__all__ = ["COMM_TARGET", "METADATA_KEY", "PROTOCOL_VERSION", "CommFrontend", "connect", "hint"]
+__all__ = [
+    "COMM_TARGET",
+    "METADATA_KEY",
+    "PROTOCOL_VERSION",
+    "CommFrontend",
+    "connect",
+    "hint",
+    "ran_already",
+]

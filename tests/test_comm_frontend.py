@@ -175,6 +175,30 @@ def test_generated_cell_runs_the_placed_code_exactly_once(shell):
     assert shell.user_ns["ran"] == 11
 
 
+def test_a_second_run_the_extension_reports_prints_one_line_instead_of_the_code(shell, capsys):
+    hint("P")
+    frontend(shell).place(placement("ran = globals().get('ran', 0) + 1"))
+    cell_id = shell.fake_comms[0].sent[-1]["cell_id"]
+    shell.kernel.request(cell_id, "m1")
+    shell.run_cell("pass")
+    payload = {"version": PROTOCOL_VERSION, "client": CLIENT, "cell_id": cell_id}
+    comm_frontend.ran_already(json.dumps(payload))
+    comm_frontend.ran_already(json.dumps({**payload, "client": "another-client", "cell_id": "X"}))
+    shell.kernel.request(cell_id, "m2")
+    # IPython may transform one request more than once: the same line each time.
+    assert frontend(shell)._transform(["x\n"]) == frontend(shell)._transform(["x\n"])
+    shell.run_cell("ran = globals().get('ran', 0) + 1")
+    assert shell.user_ns["ran"] == 1
+    assert "this code already ran just now" in capsys.readouterr().out
+    shell.kernel.request(cell_id, "m3")  # once more: an ordinary cell
+    shell.run_cell("ran = globals().get('ran', 0) + 1")
+    shell.kernel.request("X", "m4")  # another client's report does not skip this one's cell
+    shell.run_cell("ran += 10")
+    assert shell.user_ns["ran"] == 12
+    comm_frontend.ran_already(json.dumps({"version": 99, "client": CLIENT, "cell_id": "Y"}))
+    assert "Y" not in frontend(shell).ran_already
+
+
 def test_cells_queued_behind_an_unanswered_placement_are_deferred_once(shell):
     hint("P")
     frontend(shell).place(placement("x = 1"))

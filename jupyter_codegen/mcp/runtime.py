@@ -22,6 +22,7 @@ import threading
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 from jupyter_codegen.errors import MCPError
 
@@ -41,8 +42,13 @@ class ServerSpec:
     timeout: float = DEFAULT_TIMEOUT
 
     def describe(self) -> str:
-        """The server for an error line: its command or URL, never its env or headers."""
-        return " ".join(self.command) if self.command else self.url
+        """The server for an error line: its command or URL, never its env or headers (nor a
+        URL's password or query, where some servers take a token)."""
+        if self.command:
+            return " ".join(self.command)
+        parts = urlsplit(self.url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
 def _log_path(name: str) -> str:

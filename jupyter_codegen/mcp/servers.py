@@ -25,7 +25,7 @@ from jupyter_codegen.functions.registry import CallLog
 from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.mcp.client import MCPServer, server_for, spec_for
 from jupyter_codegen.mcp.runtime import DEFAULT_TIMEOUT
-from jupyter_codegen.mcp.stubs import FULL_STUBS, describe_server, rank_tools
+from jupyter_codegen.mcp.stubs import FULL_STUBS, describe_server, rank_tools, stub
 
 #: Keys of one entry of the common ``mcpServers`` shape that this client reads ("type" and
 #: the like, which other clients write, are accepted and ignored).
@@ -167,6 +167,12 @@ def listing(namespace: Mapping[str, Any]) -> list[str]:
         lines.append(f"{name}: {server.state}{trusted} · {server.spec.describe()} · {tools}")
         lines.extend(f"  skipped {tool}: {why}" for tool, why in server.skipped.items())
     return lines
+
+
+def tool_stubs(name: str, server: MCPServer) -> list[str]:
+    """A started server's tools as stubs under its variable ``name`` (the sidebar lists them);
+    none before it starts (listing them would start it)."""
+    return [stub(name, tool, fn) for tool, fn in server.tools.items()] if server.started else []
 
 
 def describe(namespace: Mapping[str, Any], prompt: str) -> list[str]:

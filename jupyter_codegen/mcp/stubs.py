@@ -21,7 +21,8 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower().replace("_", " ")))
 
 
-def _stub(server: str, name: str, fn: Callable[..., Any]) -> str:
+def stub(server: str, name: str, fn: Callable[..., Any]) -> str:
+    """``server.name(params) -> type  # first docstring line``."""
     sig = inspect.signature(fn)
     params = ", ".join(str(p) for p in sig.parameters.values())
     ret = sig.return_annotation
@@ -50,7 +51,7 @@ def describe_server(
     """Lines for the context: full stubs for the best ``full`` tools, the others by name."""
     ranked = rank_tools(prompt, tools) if len(tools) > full else list(tools)
     lines = [f"# MCP server {server!r}: call as {server}.<tool>(arguments)"]
-    lines.extend(_stub(server, name, tools[name]) for name in ranked[:full])
+    lines.extend(stub(server, name, tools[name]) for name in ranked[:full])
     rest = ranked[full:]
     if rest:
         lines.append(

@@ -66,6 +66,16 @@ class ConnectData(TypedDict):
     client: str
 
 
+class RanAlreadyData(TypedDict):
+    """What the extension's ``ran_already`` silent execute carries: the generated cell it ran
+    for a placement is scheduled again straight after (Shift-Enter twice, the second press
+    after ``place`` arrived), so that request prints one line instead of running the code."""
+
+    version: int
+    client: str
+    cell_id: str
+
+
 class OpenData(TypedDict):
     """``comm_open`` data."""
 
@@ -135,13 +145,31 @@ class HistoryEntry(TypedDict):
     cell_id: str | None
 
 
+class McpServerInfo(TypedDict):
+    """An MCP server bound in the kernel, as ``%gemini mcp list`` shows it (never a secret)."""
+
+    #: The variable it is bound to (what generated code calls: ``name.tool(...)``).
+    name: str
+    #: ``not started``, ``running``, ``down``, ``failed`` or ``stopped``.
+    state: str
+    #: The command or URL, without env or headers.
+    where: str
+    trusted: bool
+    #: Its tools' stubs once it started (empty before: servers start at first use).
+    tools: list[str]
+    #: Tools whose schema could not become a signature, with why.
+    skipped: list[str]
+
+
 class InfoMsg(TypedDict):
-    """Backend status, registered functions and this kernel's generations (for the sidebar)."""
+    """Backend status, registered functions, MCP servers and this kernel's generations (for
+    the sidebar)."""
 
     type: Literal["info"]
     status: str
     model: str | None
     functions: list[str]
+    mcp_servers: list[McpServerInfo]
     history: list[HistoryEntry]
     last_error: str | None
 
@@ -244,6 +272,15 @@ def read_connect(data: Any) -> ConnectData | None:
     return ConnectData(version=PROTOCOL_VERSION, client=client) if isinstance(client, str) else None
 
 
+def read_ran_already(data: Any) -> RanAlreadyData | None:
+    """The ``ran_already`` payload in ``data``, None if it is not one of this version."""
+    connect = read_connect(data)
+    cell_id = data.get("cell_id") if connect is not None else None
+    if connect is None or not isinstance(cell_id, str):
+        return None
+    return RanAlreadyData(version=PROTOCOL_VERSION, client=connect["client"], cell_id=cell_id)
+
+
 def read_frontend_msg(data: Any) -> FrontendMsg | None:
     """The extension's comm message in ``data``, None if it is malformed, of another version or
     of a type this kernel does not know (a newer extension's)."""
@@ -288,9 +325,11 @@ __all__ = [
     "InfoMsg",
     "InfoRequestMsg",
     "KernelMsg",
+    "McpServerInfo",
     "OpenData",
     "PlaceMsg",
     "PlacedMsg",
+    "RanAlreadyData",
     "ReplaceMsg",
     "RequeueMsg",
     "RunnerHint",
@@ -298,4 +337,5 @@ __all__ = [
     "read_connect",
     "read_frontend_msg",
     "read_hint",
+    "read_ran_already",
 ]

@@ -42,7 +42,8 @@ import {
   METADATA_KEY,
   PROTOCOL_VERSION,
   connectCode,
-  hintCode
+  hintCode,
+  ranAlreadyCode
 } from './protocol';
 import {
   type IChatCallbacks,
@@ -124,6 +125,7 @@ class NotebookLink implements INotebookLink {
   /** A restart drops the kernel-side engine with its comm. */
   private _onStatus(_: Kernel.IKernelConnection, status: Kernel.Status): void {
     if (status === 'restarting' || status === 'autorestarting') {
+      this._placedRun = null;
       this._dropComm();
       this._update({ connected: false, info: null });
     }
@@ -196,6 +198,9 @@ class NotebookLink implements INotebookLink {
     if (notebook !== this.panel.content || cell.model.type !== 'code') {
       return;
     }
+    if (this._ranAgain(cell)) {
+      return;
+    }
     const shared = cell.model.sharedModel;
     if (!isPromptCell(shared.getSource()) || !this._kernel) {
       return;
@@ -220,6 +225,55 @@ class NotebookLink implements INotebookLink {
       regenerate: this._regenerate.delete(shared.getId())
     };
     this._silent(hintCode(hint));
+  }
+
+  /**
+   * Exactly once (PRODUCT.md): the generated cell `_place` ran is scheduled again before any
+   * other cell (the second Shift-Enter landed after `place` arrived). The kernel prints one
+   * line instead of running the code, and the first run's outputs are put back above it.
+   */
+  private _ranAgain(cell: Cell): boolean {
+    const placed = this._placedRun;
+    const id = cell.model.sharedModel.getId();
+    if (placed && placed.cellId === id && !placed.scheduled) {
+      placed.scheduled = true; // the placement's own run
+      return false;
+    }
+    this._placedRun = null;
+    // Cells added or deleted since (its prompt cell deleted, say): the user did something
+    // else in between, and this run is an ordinary one.
+    const cellCount = this.panel.content.model?.sharedModel.cells.length;
+    if (
+      !placed ||
+      placed.cellId !== id ||
+      placed.cellCount !== cellCount ||
+      !this._kernel
+    ) {
+      return false;
+    }
+    const model = cell.model as ICodeCellModel;
+    // Still running: this request's start replaces those outputs, so none are kept.
+    const kept = model.executionState === 'idle' ? model.outputs.toJSON() : [];
+    this._silent(
+      ranAlreadyCode({
+        version: PROTOCOL_VERSION,
+        client: this._kernel.clientId,
+        cell_id: id
+      })
+    );
+    if (kept.length) {
+      const restore = (_: unknown, done: { cell: Cell }) => {
+        if (done.cell !== cell) {
+          return;
+        }
+        NotebookActions.executed.disconnect(restore);
+        const line = model.outputs.toJSON();
+        model.outputs.clear();
+        [...kept, ...line].forEach(output => model.outputs.add(output));
+      };
+      NotebookActions.executed.connect(restore);
+    }
+    return true;
   }
 
   regenerate(promptCellId: string): void {
@@ -354,6 +408,11 @@ class NotebookLink implements INotebookLink {
       cell.model.sharedModel.getId() === msg.cell_id;
     const run = msg.run && this._settings.runGeneratedCells && !!cell;
     if (run && !queued) {
+      this._placedRun = {
+        cellId: msg.cell_id,
+        scheduled: false,
+        cellCount: model.sharedModel.cells.length
+      };
       void NotebookActions.runCells(
         this.panel.content,
         [cell!],
@@ -436,6 +495,12 @@ class NotebookLink implements INotebookLink {
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
   private _regenerate = new Set<string>();
+  /** The generated cell `_place` last ran, until another cell is scheduled. */
+  private _placedRun: {
+    cellId: string;
+    scheduled: boolean;
+    cellCount: number;
+  } | null = null;
   private _chats = new Map<
     string,
     { callbacks: IChatCallbacks; done: PromiseDelegate<IChatDoneMsg> }

@@ -290,6 +290,64 @@ function Functions(props: { info: IInfoMsg | null; trans: TranslationBundle }) {
   );
 }
 
+/** The MCP servers bound in the kernel: state, where, and their tools once started. */
+function McpServers(props: {
+  info: IInfoMsg | null;
+  trans: TranslationBundle;
+}) {
+  const { trans } = props;
+  const servers = props.info?.mcp_servers ?? [];
+  if (!servers.length) {
+    return (
+      <p className="jp-codegen-empty">
+        {trans.__('No MCP servers (see %gemini mcp add).')}
+      </p>
+    );
+  }
+  return (
+    <ul className="jp-codegen-list jp-codegen-mcp">
+      {servers.map(server => (
+        <li
+          key={server.name}
+          data-codegen-mcp={server.name}
+          data-codegen-mcp-state={server.state}
+        >
+          <div>
+            <code>{server.name}</code>{' '}
+            <span className="jp-codegen-mcp-state">{server.state}</span>
+            {server.trusted ? ` · ${trans.__('trusted')}` : ''}
+          </div>
+          <div className="jp-codegen-mcp-where" title={server.where}>
+            {server.where}
+          </div>
+          {server.tools.length ? (
+            <ul className="jp-codegen-list">
+              {server.tools.map(tool => {
+                // A stub is `name(params) -> type  # first doc line`: the doc as a tooltip.
+                const [signature, ...doc] = tool.split('  # ');
+                return (
+                  <li key={tool} title={doc.join('  # ')}>
+                    <code>{signature}</code>
+                  </li>
+                );
+              })}
+            </ul>
+          ) : (
+            <p className="jp-codegen-empty">
+              {trans.__('Its tools are listed once it starts (at first use).')}
+            </p>
+          )}
+          {server.skipped.map(why => (
+            <p key={why} className="jp-codegen-empty">
+              {trans.__('skipped %1', why)}
+            </p>
+          ))}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function History(props: IViewProps): JSX.Element {
   const { trans } = props;
   const entries = [...(props.link?.state.info?.history ?? [])].reverse();
@@ -380,6 +438,9 @@ function PanelView(props: IViewProps): JSX.Element {
         </Section>
         <Section title={trans.__('Registered functions')} name="functions">
           <Functions info={props.link?.state.info ?? null} trans={trans} />
+        </Section>
+        <Section title={trans.__('MCP servers')} name="mcp">
+          <McpServers info={props.link?.state.info ?? null} trans={trans} />
         </Section>
         <Section title={trans.__('History')} name="history">
           <History {...props} />

@@ -57,8 +57,22 @@ export interface IConnectData {
   client: string;
 }
 
+/**
+ * What the `ran_already` silent execute carries: the generated cell the extension ran for a
+ * placement is scheduled again straight after (Shift-Enter twice, the second press after
+ * `place` arrived); that request then prints one line instead of running the code again.
+ */
+export interface IRanAlreadyData {
+  version: number;
+  client: string;
+  cell_id: string;
+}
+
 /** The Python that calls `name` of comm_frontend with `payload` as JSON (run silently). */
-function kernelCall(name: 'hint' | 'connect', payload: object): string {
+function kernelCall(
+  name: 'hint' | 'connect' | 'ran_already',
+  payload: object
+): string {
   // JSON in a Python string literal: JSON string escapes are valid Python escapes.
   const literal = JSON.stringify(JSON.stringify(payload));
   return `__import__('jupyter_codegen.comm_frontend', fromlist=['_']).${name}(${literal})`;
@@ -72,6 +86,11 @@ export function hintCode(hint: IHint): string {
 /** The Python the sidebar's `connect` runs (silently) in the kernel. */
 export function connectCode(data: IConnectData): string {
   return kernelCall('connect', data);
+}
+
+/** The Python sent (silently) before a second run of a just-placed generated cell. */
+export function ranAlreadyCode(data: IRanAlreadyData): string {
+  return kernelCall('ran_already', data);
 }
 
 // --- kernel -> extension (comm messages) ----------------------------------------------------
@@ -129,11 +148,27 @@ export interface IChatDoneMsg {
 }
 
 /** Backend status, registered functions and this kernel's generations (for the sidebar). */
+/** An MCP server bound in the kernel, as `%gemini mcp list` shows it (never a secret). */
+export interface IMcpServerInfo {
+  /** The variable it is bound to (what generated code calls: `name.tool(...)`). */
+  name: string;
+  /** `not started`, `running`, `down`, `failed` or `stopped`. */
+  state: string;
+  /** The command or URL, without env or headers. */
+  where: string;
+  trusted: boolean;
+  /** Its tools' stubs once it started (empty before: servers start at first use). */
+  tools: string[];
+  /** Tools whose schema could not become a signature, with why. */
+  skipped: string[];
+}
+
 export interface IInfoMsg {
   type: 'info';
   status: string;
   model: string | null;
   functions: string[];
+  mcp_servers: IMcpServerInfo[];
   history: IHistoryEntry[];
   last_error: string | null;
 }

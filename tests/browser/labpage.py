@@ -10,11 +10,12 @@ the command registry and the DOM.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 #: JS: the NotebookPanel showing ``path`` (arg), or null.
 _PANEL = """
@@ -115,14 +116,29 @@ class Notebook:
             [self.name, arg],
         )
 
-    def wait(self, js: str, arg: Any = None, timeout_ms: float | None = None) -> Any:
-        """Wait until ``js`` (a function of ``(panel, arg)``, panel possibly null) is truthy."""
+    def wait(
+        self,
+        js: str,
+        arg: Any = None,
+        timeout_ms: float | None = None,
+        on_timeout: Callable[[], str] | None = None,
+    ) -> Any:
+        """Wait until ``js`` (a function of ``(panel, arg)``, panel possibly null) is truthy.
+
+        ``on_timeout`` describes the page when the wait fails, so a CI log says what was there.
+        """
         kwargs = {} if timeout_ms is None else {"timeout": timeout_ms}
-        handle = self.page.wait_for_function(
-            f"([path, arg]) => {{ const panel = ({_PANEL})(path); return ({js})(panel, arg); }}",
-            arg=[self.name, arg],
-            **kwargs,
-        )
+        check = f"([path, arg]) => {{ const panel = ({_PANEL})(path); return ({js})(panel, arg); }}"
+        try:
+            handle = self.page.wait_for_function(
+                check,
+                arg=[self.name, arg],
+                **kwargs,
+            )
+        except PlaywrightTimeout as exc:
+            if on_timeout is None:
+                raise
+            raise AssertionError(on_timeout()) from exc
         return handle.json_value()
 
     def wait_kernel_ready(self) -> None:
@@ -227,8 +243,17 @@ class Notebook:
                  return c && JSON.stringify(c.getOutputs()).includes(text);
                }""",
             [key, idx, json.loads(json.dumps(text))],
+            on_timeout=lambda: f"no {text!r} in cell {index_or_id}; cells: {self._summary()}",
         )
         return self.cell(index_or_id)
+
+    def _summary(self) -> str:
+        """Each cell's first source line, state and output text, for a failed wait's message."""
+        return "; ".join(
+            f"[{i}] {c['source'].splitlines()[0] if c['source'] else ''!r} "
+            f"{c.get('state')} -> {output_text(c).strip()!r}"
+            for i, c in enumerate(self.cells())
+        )
 
 
 def open_sidebar(page: Any, widget_id: str) -> Any:
