@@ -16,6 +16,7 @@ from jupyter_codegen.core import tool_calls
 from jupyter_codegen.core.intent import Intent, intent_for
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.stream import Extractor, generate, stream_reply
+from jupyter_codegen.functions.copied_stubs import drop_copied_stubs
 from jupyter_codegen.functions.registry import CallLog
 from jupyter_codegen.kernel.engines import lazy_frames
 from jupyter_codegen.kernel.policy import Finding, check, code_aliases
@@ -118,7 +119,12 @@ class PromptRun:
     def generate(
         self, request: ModelRequest, label: str, extract: Extractor = extract_code
     ) -> tuple[Reply, str]:
-        return generate(self.session, request, self.model, self.status, label, extract, self.calls)
+        registered = self.session.functions.names()
+
+        def code_of(reply: Reply) -> str:
+            return drop_copied_stubs(extract(reply), registered)
+
+        return generate(self.session, request, self.model, self.status, label, code_of, self.calls)
 
     # --- what the prompt asks for --------------------------------------------------------------
 

@@ -1,0 +1,34 @@
+"""A registered function's stub copied into generated code is dropped; a stand-in is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_codegen.functions.copied_stubs import drop_copied_stubs
+
+STUB = 'def fx_rate(currency: str) -> float:\n    """The rate from USD to currency."""\n'
+
+
+@pytest.mark.parametrize(
+    "body", ['    """The rate."""\n', "    ...\n", "    pass\n", '    """Doc."""\n    ...\n']
+)
+def test_a_copied_stub_is_dropped(body: str) -> None:
+    code = f"import pandas as pd\n@functools.cache\ndef fx_rate(currency: str) -> float:\n{body}"
+    code += "total = sales['revenue'].sum() * fx_rate('EUR')\n"
+    assert drop_copied_stubs(code, ["fx_rate"]) == (
+        "import pandas as pd\ntotal = sales['revenue'].sum() * fx_rate('EUR')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "registered"),
+    [
+        ("def fx_rate(currency):\n    return 0.85\nprint(fx_rate('EUR'))\n", ["fx_rate"]),
+        (STUB + "print(1)\n", ["other"]),  # not a registered name: the user's own def
+        (STUB + "print(1)\n", []),
+        ("def fx_rate(:\n", ["fx_rate"]),  # does not parse: the checks say so
+        ("if True:\n    def fx_rate(c):\n        ...\n", ["fx_rate"]),  # not top level
+    ],
+)
+def test_anything_else_is_left_as_it_is(code: str, registered: list[str]) -> None:
+    assert drop_copied_stubs(code, registered) == code
