@@ -48,7 +48,9 @@ def _candidates(session: CodegenSession, model: str) -> str:
     from jupyter_codegen.model.backends import capabilities_of
 
     known = session.backends.get(model)  # a backend set up already (tests put one here)
-    capabilities = known.capabilities if known is not None else capabilities_of(model)
+    capabilities = (
+        known.capabilities if known is not None else capabilities_of(model, session.config)
+    )
     count, why = candidates_for(
         None,
         session.config.candidates,

@@ -315,9 +315,10 @@ def test_openai_lacks_tools_sends_no_tools_and_status_says_so(
     assert weather == ["Paris", "Oslo"]
     first, second = served.bodies()  # no failed request, no retry
     assert "tools" not in first and "tools" not in second
-    # Once the backend exists its capabilities say so: the functions are offered as callables.
-    assert "also available to you as tools" not in messages_text(second, "system")
-    assert "get_weather(city: str" in messages_text(second, "user")
+    # From the first cell on (before any backend exists too) the functions are callables only.
+    for body in (first, second):
+        assert "also available to you as tools" not in messages_text(body, "system")
+        assert "get_weather(city: str" in messages_text(body, "user")
     capsys.readouterr()
     served.shell.run_line_magic("gemini", "status")
     out = capsys.readouterr().out

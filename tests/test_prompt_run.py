@@ -93,7 +93,7 @@ def test_a_backend_without_native_tools_offers_functions_as_code_only(shell):
     shell.run_cell(
         "from jupyter_codegen import register\n@register\ndef f(x: int) -> int:\n    return x\n"
     )
-    with pytest.raises(UsageError, match="--tools native needs a Gemini model"):
+    with pytest.raises(UsageError, match="--tools native needs a model with native tool calls"):
         shell.run_cell_magic("gemini", "--tools native", "call f")
     backend(shell).push(fence("print(f(1))"))
     shell.run_cell_magic("gemini", "", "call f")

@@ -238,7 +238,7 @@ def test_offer_mode_defaults():
     assert offer_mode("native", GEMINI) == "native"
     assert offer_mode(None, LOCAL_LIKE) == "code"
     assert offer_mode("both", LOCAL_LIKE) == "code"
-    with pytest.raises(UsageError, match="--tools native needs a Gemini model"):
+    with pytest.raises(UsageError, match="--tools native needs a model with native tool calls"):
         offer_mode("native", LOCAL_LIKE)
 
 

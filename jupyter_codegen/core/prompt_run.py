@@ -71,7 +71,9 @@ class PromptRun:
         if session.link.take_regenerate(cell_id):
             job = replace(job, regenerate=True)
         known = session.backends.get(model)
-        capabilities = known.capabilities if known is not None else capabilities_of(model)
+        capabilities = (
+            known.capabilities if known is not None else capabilities_of(model, session.config)
+        )
         return cls(
             session=session,
             job=job,

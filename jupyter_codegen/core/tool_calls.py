@@ -86,8 +86,9 @@ def offer_mode(flag: str | None, capabilities: Capabilities) -> str:
     if not capabilities.native_tools:
         if flag == "native":
             raise UsageError(
-                "--tools native needs a Gemini model: the embedded model calls registered "
-                "functions from the code it writes (--tools code)."
+                "--tools native needs a model with native tool calls (Gemini, or a server "
+                "that serves them): this one calls registered functions from the code it "
+                "writes (--tools code)."
             )
         return "code"
     return flag or "both"

@@ -59,10 +59,15 @@ def backend_class(model: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def capabilities_of(model: str) -> Capabilities:
+def capabilities_of(model: str, config: Any = None) -> Capabilities:
     """What the backend for ``model`` can do, read from its class (nothing is created, so a
-    pinned run pays no client or model load)."""
-    capabilities: Capabilities = backend_class(model).capabilities
+    pinned run pays no client or model load); a class whose capabilities depend on the
+    configuration (a server said to lack tools) reads them from ``config``."""
+    cls = backend_class(model)
+    configured = getattr(cls, "configured_capabilities", None)
+    capabilities: Capabilities = (
+        configured(config) if configured is not None and config is not None else cls.capabilities
+    )
     return capabilities
 
 

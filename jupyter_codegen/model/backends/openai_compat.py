@@ -244,6 +244,12 @@ class _Capabilities:
 class OpenAICompatibleBackend:
     """A model on an OpenAI-compatible server behind the Backend protocol."""
 
+    @staticmethod
+    def configured_capabilities(config: Any) -> Capabilities:
+        """Before a backend exists (the session's first prompt cell): what the server can do
+        less what ``openai_lacks`` says it cannot."""
+        return without(TYPICAL, declared_lacks(config))
+
     kind = "openai"
     capabilities = _Capabilities()
 
