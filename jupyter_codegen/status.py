@@ -36,7 +36,7 @@ def describe_status(session: CodegenSession) -> str:
         )
     lines.append(f"pins: {session.pins.root}")
     lines.append(f"generations this kernel: {len(session.history.entries)}")
-    last = next((e for e in reversed(session.history.entries) if e.status != "ok"), None)
+    last = next((e for e in reversed(session.history.entries) if e.problem), None)
     if last is not None:
         lines.append(f"last problem: {last.status}")
     return "\n".join(lines)

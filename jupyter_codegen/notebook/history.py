@@ -22,11 +22,22 @@ class HistoryEntry:
     mode: str
     source: str  # generated | pinned | repaired
     attempts: int
-    status: str  # ok | failed: ... | placed | not run
+    #: ok | placed | not run | answered | chat | failed: ... | blocked | interrupted | ...
+    status: str
     code: str | None
     cell_id: str | None = None
     #: Calls of registered functions during the prompt (native and from the code), in order.
     calls: tuple[CallRecord, ...] = ()
+
+    @property
+    def problem(self) -> bool:
+        """The prompt did not end as asked (what ``%gemini status`` calls the last problem)."""
+        return self.status not in _FINE
+
+
+#: Statuses of prompts that ended as asked: ran, handed to the generated cell, written without
+#: running (``--no-run``), answered, a sidebar chat turn.
+_FINE = frozenset({"ok", "placed", "not run", "answered", "chat"})
 
 
 @dataclass
