@@ -272,6 +272,21 @@ def test_functions_called_from_generated_code(
     assert "⚙ 4 function calls (4 from code)" in capsys.readouterr().out
 
 
+def test_a_call_written_as_json_text_goes_back_for_repair(
+    served: Served, weather: list[str], capsys: Any
+) -> None:
+    """A small model on a server without tools writes the call as JSON: not a ✓ (issue 17's
+    quickstart through llama.cpp's server showed the dict and said ✓)."""
+    as_json = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
+    served.replies.append(Chat(text=fence(as_json)))
+    served.replies.append(Chat(text=fence("rome = get_weather('Rome')['temp']")))
+    served.cell("--tools code", "Rome's temperature into `rome`.")
+    assert served.shell.user_ns["rome"] == 24.5
+    first, second = served.bodies()
+    assert "`get_weather` written as JSON text" in json.dumps(second)
+    assert "written as JSON" in capsys.readouterr().out  # the attempt line says why
+
+
 def test_native_tool_call_runs_and_its_result_goes_back_as_a_tool_message(
     served: Served, weather: list[str], capsys: Any
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from jupyter_codegen.core.code_loop import Attempt, CodeLoop, Failure
 from jupyter_codegen.core.job import Outcome, PromptJob
 from jupyter_codegen.core.prompt_run import PromptRun
+from jupyter_codegen.functions.json_calls import json_call_problem
 from jupyter_codegen.model.backends.base import ModelRequest, Reply
 from jupyter_codegen.model.extract import extract_code
 from jupyter_codegen.model.prompting import (
@@ -45,7 +46,7 @@ class CodeMode:
         return extract_code(reply)
 
     def precheck(self, run: PromptRun, code: str) -> str | None:
-        return None
+        return json_call_problem(code, run.session.functions.names())
 
     def verify(self, run: PromptRun) -> str | None:
         return None

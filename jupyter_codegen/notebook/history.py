@@ -32,11 +32,11 @@ class HistoryEntry:
     @property
     def problem(self) -> bool:
         """The prompt did not end as asked (what ``%gemini status`` calls the last problem)."""
-        return self.status not in _FINE
+        return not (self.status in _FINE or self.status.startswith("ok"))
 
 
-#: Statuses of prompts that ended as asked: ran, handed to the generated cell, written without
-#: running (``--no-run``), answered, a sidebar chat turn.
+#: Statuses of prompts that ended as asked (and "ok (confirmed)"): ran, handed to the generated
+#: cell, written without running (``--no-run``), answered, a sidebar chat turn.
 _FINE = frozenset({"ok", "placed", "not run", "answered", "chat"})
 
 
