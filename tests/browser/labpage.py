@@ -263,3 +263,16 @@ def open_sidebar(page: Any, widget_id: str) -> Any:
         page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{widget_id}"]').click()
     panel.wait_for(state="visible")
     return panel
+
+
+def ask_the_sidebar(page: Any, panel_id: str, question: str) -> tuple[Any, Any]:
+    """Open the Codegen sidebar, wait for its kernel link, send ``question`` and wait for a reply
+    with code; returns (the panel, the reply)."""
+    panel = open_sidebar(page, panel_id)
+    panel.locator("[data-codegen=engine]").get_by_text("connected").wait_for()
+    box = panel.get_by_label("Message to the model")
+    box.fill(question)
+    box.press("Enter")
+    reply = panel.locator("[data-codegen-role=assistant]")
+    reply.locator("[data-codegen-action=insert-run]").wait_for()
+    return panel, reply

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from labpage import Notebook, open_sidebar, output_text
+from labpage import Notebook, ask_the_sidebar, output_text
 from openai_server import Chat, OpenAITestServer, Reply
 from test_generated_cells import SETUP
 from test_panel import PANEL_ID, _artifact
@@ -89,13 +89,7 @@ def test_panel_chat_turn_on_an_openai_model(page: Any, lab_server: Any, served: 
     ).open()
     nb.shift_enter(0)
     nb.wait_executed(0)
-    panel = open_sidebar(page, PANEL_ID)
-    panel.locator("[data-codegen=engine]").get_by_text("connected").wait_for()
-    box = panel.get_by_label("Message to the model")
-    box.fill("How many rows does sales have?")
-    box.press("Enter")
-    reply = panel.locator("[data-codegen-role=assistant]")
-    reply.locator("[data-codegen-action=insert-run]").wait_for()
+    panel, reply = ask_the_sidebar(page, PANEL_ID, "How many rows does sales have?")
     assert code in reply.inner_text()
     reply.locator("[data-codegen-action=insert-run]").click()
     nb.wait("(panel) => panel.content.model.sharedModel.cells.length === 3")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from gemini_server import text
-from labpage import Notebook, open_sidebar
+from labpage import Notebook, ask_the_sidebar, open_sidebar
 from test_generated_cells import SETUP
 
 PANEL_ID = "jupyter-codegen-panel"
@@ -19,14 +19,7 @@ def test_panel_chats_and_inserts_code(page: Any, lab_server: Any, gemini: Any) -
     nb = Notebook.write(page, lab_server, "panel.ipynb", [SETUP]).open()
     nb.shift_enter(0)  # adds an empty cell below and selects it
     nb.wait_executed(0)
-    panel = open_sidebar(page, PANEL_ID)
-    panel.locator("[data-codegen=engine]").get_by_text("connected").wait_for()
-
-    box = panel.get_by_label("Message to the model")
-    box.fill("How many rows does sales have?")
-    box.press("Enter")
-    reply = panel.locator("[data-codegen-role=assistant]")
-    reply.locator("[data-codegen-action=insert-run]").wait_for()
+    panel, reply = ask_the_sidebar(page, PANEL_ID, "How many rows does sales have?")
     assert CODE in reply.inner_text()
     reply.locator("[data-codegen-action=insert-run]").click()
 
