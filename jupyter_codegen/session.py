@@ -18,7 +18,7 @@ from jupyter_codegen.kernel.executor import is_user_name
 from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.kernel.redact import NamespaceScan
 from jupyter_codegen.mcp import servers as mcp_servers
-from jupyter_codegen.model.backends import Backend, create_backend
+from jupyter_codegen.model.backends import Backend, Capabilities, capabilities_of, create_backend
 from jupyter_codegen.notebook.display import note
 from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from jupyter_codegen.notebook.history import History
@@ -82,6 +82,12 @@ class CodegenSession:
         self._skip_next = False
 
     # --- model choice ---------------------------------------------------------------------
+
+    def capabilities(self, model: str) -> Capabilities:
+        """What ``model`` can do: its backend's, once one exists (a server found to lack a
+        feature), else its class's as configured; nothing is created for it."""
+        known = self.backends.get(model)
+        return known.capabilities if known is not None else capabilities_of(model, self.config)
 
     def choose_model(self, flag: str = "") -> ModelChoice:
         if flag:

@@ -45,12 +45,8 @@ def describe_status(session: CodegenSession) -> str:
 def _candidates(session: CodegenSession, model: str) -> str:
     """How many code candidates a prompt cell samples on ``model``, and why."""
     from jupyter_codegen.kernel.candidates import can_isolate
-    from jupyter_codegen.model.backends import capabilities_of
 
-    known = session.backends.get(model)  # a backend set up already (tests put one here)
-    capabilities = (
-        known.capabilities if known is not None else capabilities_of(model, session.config)
-    )
+    capabilities = session.capabilities(model)
     count, why = candidates_for(
         None,
         session.config.candidates,

@@ -21,7 +21,7 @@ from jupyter_codegen.functions.registry import CallLog
 from jupyter_codegen.kernel.engines import lazy_frames
 from jupyter_codegen.kernel.policy import Finding, check, code_aliases
 from jupyter_codegen.kernel.redact import NamespaceScan, redact, scan_namespace
-from jupyter_codegen.model.backends import Capabilities, capabilities_of
+from jupyter_codegen.model.backends import Capabilities
 from jupyter_codegen.model.backends.base import BackendEvent, ModelRequest, Reply
 from jupyter_codegen.model.extract import extract_code
 from jupyter_codegen.notebook.display import CodeHeader, StatusLine
@@ -70,10 +70,7 @@ class PromptRun:
         cell_id = session.running_cell_id() if in_cell else None
         if session.link.take_regenerate(cell_id):
             job = replace(job, regenerate=True)
-        known = session.backends.get(model)
-        capabilities = (
-            known.capabilities if known is not None else capabilities_of(model, session.config)
-        )
+        capabilities = session.capabilities(model)
         return cls(
             session=session,
             job=job,
