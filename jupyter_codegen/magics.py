@@ -12,7 +12,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from jupyter_codegen.core.job import PromptJob
-from jupyter_codegen.errors import CodegenError, UsageError
+from jupyter_codegen.errors import BackendError, CodegenError, UsageError
 from jupyter_codegen.modes import run_job
 from jupyter_codegen.session import CodegenSession
 
@@ -172,7 +172,12 @@ class GeminiMagics(Magics):
         print(describe_status(self.session))
 
     def _context(self, args: list[str]) -> None:
-        print(self.session.context(" ".join(args)).render())
+        # As the model a prompt cell would use sees it (a small model's is focused).
+        try:
+            small = self.session.capabilities(self.session.choose_model().model).compact_prompts
+        except BackendError:  # no model yet: the whole context
+            small = False
+        print(self.session.context(" ".join(args), focused=small).render())
 
     def _config(self, args: list[str]) -> None:
         for assignment in args:

@@ -137,9 +137,12 @@ class CodegenSession:
 
     # --- context --------------------------------------------------------------------------
 
-    def context(self, prompt: str = "", scan: NamespaceScan | None = None) -> KernelContext:
+    def context(
+        self, prompt: str = "", scan: NamespaceScan | None = None, *, focused: bool = False
+    ) -> KernelContext:
         """The kernel context for ``prompt``; ``scan``: the namespace as the caller just read
-        it (``scan_namespace(user_ns)``), when it has."""
+        it (``scan_namespace(user_ns)``), when it has; ``focused``: for a small model (a
+        backend with ``compact_prompts``), only what the prompt names is described."""
         namespace = self.shell.user_ns
         return build_context(
             namespace,
@@ -151,6 +154,7 @@ class CodegenSession:
             sample_rows=self.config.sample_rows,
             cache=self.descriptions,
             scan=scan,
+            focused=focused,
         )
 
     # --- what generated code may call -------------------------------------------------------

@@ -105,3 +105,43 @@ def test_our_own_tools_are_not_described_as_user_functions():
     text = build_context({"register": register, "render_a2ui": render_a2ui, "rate": rate}).render()
     assert "def rate(currency" in text
     assert "register" not in text and "render_a2ui" not in text
+
+
+_STUBS = [
+    'def fx_rate(currency: str) -> float:\n    """Exchange rate."""',
+    'def shipping_cost(weight_kg: float, zone: str) -> float:\n    """Parcel price."""',
+]
+
+
+def _earlier_cells() -> dict[str, object]:
+    def avg_days(signup: str) -> float:
+        """An earlier cell's own function."""
+        return 0.0
+
+    return {"sales": pd.DataFrame({"revenue": [1.0, 2.0]}), "payment": 3.5, "avg_days": avg_days}
+
+
+def test_a_focused_context_describes_only_what_the_prompt_names():
+    ctx = build_context(
+        _earlier_cells(), prompt="Plot `sales` revenue", functions=_STUBS, focused=True
+    )
+    assert [item.name for item in ctx.variables] == ["sales"]
+    text = ctx.render()
+    assert "2 more variables not described: avg_days, payment" in text
+    assert "def fx_rate" not in text and "def shipping_cost" not in text
+    assert "Other registered functions (the task does not name them): fx_rate, shipping_cost" in (
+        text
+    )
+    whole = build_context(_earlier_cells(), prompt="Plot `sales` revenue", functions=_STUBS)
+    assert {item.name for item in whole.variables} == {"sales", "payment", "avg_days"}
+    assert "def fx_rate" in whole.render() and not whole.unnamed_functions
+
+
+def test_a_focused_context_shows_the_stubs_the_prompt_names_in_words_or_code():
+    for prompt in ("total in euros with `fx_rate('EUR')`", "price each parcel: its fx rate"):
+        text = build_context(_earlier_cells(), prompt=prompt, functions=_STUBS, focused=True)
+        assert "def fx_rate(currency: str)" in text.render()
+        assert text.unnamed_functions == ["shipping_cost"]
+    # nothing named: every variable, as for a large model
+    ctx = build_context(_earlier_cells(), prompt="what is 2 + 2?", focused=True)
+    assert {item.name for item in ctx.variables} == {"sales", "payment", "avg_days"}

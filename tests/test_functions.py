@@ -245,7 +245,7 @@ def test_loop_in_generated_code_is_logged_and_kept_in_history(shell, capsys):
     assert "[3 calls]" in capsys.readouterr().out
 
 
-def test_a_copied_stub_is_dropped_and_a_stand_in_goes_back_for_repair(shell, capsys):
+def test_a_copied_stub_or_a_stand_in_is_dropped_and_a_rebinding_goes_back_for_repair(shell):
     register(get_weather)
     stub = 'def get_weather(city: str, unit: str = "C") -> dict:\n    """The weather."""\n'
     scripted(shell).push(fence(stub + "t = get_weather('Rome')['temp']"))
@@ -253,12 +253,19 @@ def test_a_copied_stub_is_dropped_and_a_stand_in_goes_back_for_repair(shell, cap
     assert shell.user_ns["t"] == 24.5 and shell.user_ns["get_weather"] is get_weather
     assert "def get_weather" not in session_for(shell).history.entries[-1].code
     assert len(scripted(shell).requests) == 1
+    # A stand-in with made-up values: the real function answers instead, in one request.
     scripted(shell).push(
-        fence("def get_weather(city):\n    return {'temp': 1.0}\nu = get_weather('Rome')['temp']"),
-        fence("u = get_weather('Rome')['temp']"),
+        fence("def get_weather(city):\n    return {'temp': 1.0}\nu = get_weather('Rome')['temp']")
     )
     shell.run_cell_magic("gemini", "", "temperature in Rome again")
-    assert shell.user_ns["u"] == 24.5
+    assert shell.user_ns["u"] == 24.5 and shell.user_ns["get_weather"] is get_weather
+    assert len(scripted(shell).requests) == 2
+    scripted(shell).push(
+        fence("get_weather = lambda city: {'temp': 1.0}\nv = get_weather('Rome')['temp']"),
+        fence("v = get_weather('Rome')['temp']"),
+    )
+    shell.run_cell_magic("gemini", "", "temperature in Rome once more")
+    assert shell.user_ns["v"] == 24.5
     repair = scripted(shell).requests[-1].turns[-1].parts[0].text
     assert "redefines your registered function `get_weather`" in repair
 

@@ -99,7 +99,10 @@ class PromptRun:
         """The kernel context for this prompt. ``fresh``: the namespace changed since the cell
         started (code ran), so it is read again instead of reusing the cell-start scan."""
         scan = None if fresh else self.scan
-        return tool_calls.context_text(self.session, self.job.prompt, self.tools, scan)
+        focused = self.capabilities.compact_prompts
+        return tool_calls.context_text(
+            self.session, self.job.prompt, self.tools, scan, focused=focused
+        )
 
     def with_tools(self, request: ModelRequest) -> ModelRequest:
         """``request`` with the registered functions (and the MCP servers' read-only tools that

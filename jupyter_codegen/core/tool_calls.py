@@ -104,12 +104,20 @@ def with_tools(request: ModelRequest, registry: FunctionRegistry, how: str) -> M
     return replace(request, tools=registry.tool_specs(), system=system)
 
 
-def context_text(session: Any, prompt: str, how: str, scan: NamespaceScan | None = None) -> str:
+def context_text(
+    session: Any,
+    prompt: str,
+    how: str,
+    scan: NamespaceScan | None = None,
+    *,
+    focused: bool = False,
+) -> str:
     """The kernel context for a prompt; with ``--tools native`` the functions (and the MCP
     servers' read-only tools) are declared as tools only, so the prompt does not also describe
     them as callables. ``scan``: the
-    namespace as read at the start of this cell, when it is unchanged since."""
-    context = session.context(prompt, scan)
+    namespace as read at the start of this cell, when it is unchanged since; ``focused``: a
+    small model's context (only what the prompt names)."""
+    context = session.context(prompt, scan, focused=focused)
     if how == "native":
         context.functions = []
         context.tool_servers = []

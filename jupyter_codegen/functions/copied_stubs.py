@@ -1,9 +1,10 @@
-"""Small models copy a registered function's stub from the context into their code (``def
-fx_rate(currency: str) -> float: '''...'''`` above the call). Run as written, the copy would
-replace the user's function with one that returns None, and the policy sends the code back; the
-copy carries no intent of its own, so it is dropped before the checks instead. A redefinition
-with a body of its own (a stand-in that answers with made-up numbers) is left for the policy to
-reject."""
+"""Small models write their own ``def fx_rate(...)`` above a call to the registered
+``fx_rate``: a copy of its stub from the context (a body of only a docstring), or a stand-in that
+answers with made-up numbers. Run as written, either would replace the user's function, so the
+policy sent the code back, and on the whole quality set such repairs failed three times out of
+three (the model writes the definition again). The definition is never what the prompt asked for
+(the user's function is), so it is dropped before the checks: the rest of the code then calls
+the real function, whose checked arguments say so when the model's call does not fit it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from collections.abc import Collection
 
 
 def drop_copied_stubs(code: str, registered: Collection[str]) -> str:
-    """``code`` without its top-level defs of registered names whose body is only a docstring,
-    ``...`` or ``pass``; unchanged when it has none (or does not parse)."""
+    """``code`` without its top-level ``def`` of registered names; unchanged when it has none
+    (or does not parse). Other rebindings (``fx_rate = ...``, a def inside a block) are left
+    for the policy to reject."""
     if not registered or "def " not in code:
         return code
     try:
@@ -26,7 +28,6 @@ def drop_copied_stubs(code: str, registered: Collection[str]) -> str:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         and node.name in registered
         and node.end_lineno is not None
-        and all(_is_placeholder(statement) for statement in node.body)
     ]
     if not spans:
         return code
@@ -34,12 +35,3 @@ def drop_copied_stubs(code: str, registered: Collection[str]) -> str:
     for start, end in reversed(spans):
         del lines[start - 1 : end]
     return "".join(lines).lstrip("\n")
-
-
-def _is_placeholder(node: ast.stmt) -> bool:
-    if isinstance(node, ast.Pass):
-        return True
-    return isinstance(node, ast.Expr) and (
-        isinstance(node.value, ast.Constant)
-        and (node.value.value is Ellipsis or isinstance(node.value.value, str))
-    )

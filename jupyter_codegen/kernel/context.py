@@ -100,6 +100,8 @@ class KernelContext:
     variables: list[ContextItem] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
+    #: Registered functions shown by name only (a focused context: the prompt names them not).
+    unnamed_functions: list[str] = field(default_factory=list)
     #: The MCP servers' tools as namespaced stubs (mcp/servers.py describes them).
     tool_servers: list[str] = field(default_factory=list)
     last_error: str | None = None
@@ -130,6 +132,9 @@ class KernelContext:
         if self.functions:
             parts.append("Registered functions (call them directly):")
             parts.extend(self.functions)
+        if self.unnamed_functions:
+            names = ", ".join(self.unnamed_functions)
+            parts.append(f"Other registered functions (the task does not name them): {names}")
         if self.tool_servers:
             parts.append("MCP servers (their tools are Python callables; call them in the code):")
             parts.extend(self.tool_servers)
@@ -309,6 +314,19 @@ def mentioned_names(prompt: str) -> list[str]:
     return list(dict.fromkeys(ticked + bare))
 
 
+def _named_by(prompt: str) -> set[str]:
+    """The names ``prompt`` refers to: its identifiers, and a snake_case name whose words it
+    has in a row ("the shipping cost" -> ``shipping_cost``)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", prompt)]
+    pairs = {"_".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    return set(mentioned_names(prompt)) | pairs
+
+
+def _stub_name(stub: str) -> str:
+    """``fx_rate`` of a stub ``def fx_rate(...)``: the name before its first parenthesis."""
+    return stub.split("(")[0].split()[-1] if "(" in stub else ""
+
+
 def _last_error() -> str | None:
     value = getattr(sys, "last_value", None)
     if value is None or type(value).__module__.startswith("jupyter_codegen"):
@@ -354,6 +372,7 @@ def build_context(
     known: frozenset[str] | None = None,
     cache: DescriptionCache | None = None,
     scan: NamespaceScan | None = None,
+    focused: bool = False,
 ) -> KernelContext:
     """Describe ``namespace`` within ``budget`` characters.
 
@@ -367,6 +386,11 @@ def build_context(
     scan's when None); a ``cache`` reuses the descriptions of unchanged variables from earlier
     builds; ``scan``: the namespace as the caller just read it (:func:`scan_namespace`), to
     save a second pass over it.
+
+    ``focused`` (a small model): when the prompt names variables, only those are described and
+    the rest listed by name; registered functions the prompt does not name are listed by name,
+    without their stubs. A small model shown every variable and stub copies them into unrelated
+    code (an earlier cell's function, ``def fx_rate`` in a chart), which Gemini does not.
     """
     scan = scan_namespace(namespace) if scan is None else scan
     known = scan.secrets if known is None else known
@@ -378,11 +402,21 @@ def build_context(
     )
     if ctx.last_error:
         ctx.last_error = redact(ctx.last_error, known)
-    registered = {line.split("(")[0].split()[-1] for line in ctx.functions if "(" in line}
+    registered = {_stub_name(line) for line in ctx.functions} - {""}
+    if focused:
+        referred = _named_by(prompt)
+        ctx.unnamed_functions = [
+            _stub_name(s) for s in ctx.functions if _stub_name(s) not in referred
+        ]
+        ctx.functions = [s for s in ctx.functions if _stub_name(s) in referred]
     candidates = _candidates(scan, set(hidden) | _IPYTHON_NAMES | registered, ctx.modules)
     # The named ones first, in the prompt's order; then the rest, most recent first.
     named = dict.fromkeys(n for n in mentioned_names(prompt) if n in candidates)
-    order = itertools.chain(named, (n for n in candidates if n not in named))
+    others: list[str] = [n for n in candidates if n not in named]
+    if focused and named:
+        ctx.omitted.extend(others)
+        others = []
+    order = itertools.chain(named, others)
 
     used = len(ctx.render())
     misses = 0

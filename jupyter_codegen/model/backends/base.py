@@ -144,7 +144,8 @@ class Capabilities:
     native_tools: bool = False
     #: Server-side code execution (``--answer --sandbox``: Gemini's code execution tool).
     code_execution: bool = False
-    #: A small model: compact few-shot prompts, fresh repair attempts, fewer answer steps.
+    #: A small model: compact few-shot prompts, a context focused on what the prompt names,
+    #: fresh repair attempts, fewer answer steps.
     compact_prompts: bool = False
     #: Sampling another reply is cheap (local): worth it for candidate selection.
     cheap_sampling: bool = False
