@@ -182,8 +182,11 @@ class GeminiMagics(Magics):
     def _config(self, args: list[str]) -> None:
         for assignment in args:
             self.session.config.set_from_text(assignment)
+        # After a change, what changed (a notebook's setup cell need not list every setting).
+        changed = {a.partition("=")[0].strip() for a in args}
         for name, value in self.session.config.settable().items():
-            print(f"{name} = {value!r}")
+            if not changed or name in changed:
+                print(f"{name} = {value!r}")
 
     def _history(self, args: list[str]) -> None:
         print(self.session.history.render())

@@ -194,6 +194,10 @@ def test_exactly_once_for_the_cell_straight_after(shell):
 def test_config_subcommand(shell, capsys):
     shell.run_line_magic("gemini", "config max_fixes=1")
     assert session_for(shell).config.max_fixes == 1
+    assert capsys.readouterr().out == "max_fixes = 1\n"  # what changed, not every setting
+    shell.run_line_magic("gemini", "config")
+    listing = capsys.readouterr().out
+    assert "max_fixes = 1\n" in listing and "timeout = " in listing
     with pytest.raises(UsageError, match="Unknown setting"):
         shell.run_line_magic("gemini", "config nope=1")
     with pytest.raises(UsageError, match="Bad value for max_fixes"):
