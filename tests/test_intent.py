@@ -227,3 +227,43 @@ def test_code_that_computes_the_other_spread_is_rejected_before_it_runs() -> Non
         assert check_code(population, right) is None, right
     unsaid = read_intent("Store the standard deviation of revenue in `sd`.", BOUND)
     assert check_code(unsaid, 'sd = np.std(sales["revenue"])') is None
+
+
+_ORDERED = {
+    "Make a list `ids` of the cancelled order ids, smallest first.": ("ascending", False),
+    "Mean quantity per status as a Series `q`, highest first": ("descending", False),
+    "a DataFrame `recent` of order_date and amount, newest first.": ("descending", True),
+    "Store the names in `names`, in alphabetical order.": ("ascending", False),
+    # two results, or both directions said: whose order is not clear
+    "Store the ids in `a`, and store the names in `b`, smallest first.": (None, False),
+    "Sort ascending or descending into `x`, as you like.": (None, False),
+}
+
+
+@pytest.mark.parametrize(("prompt", "order"), list(_ORDERED.items()))
+def test_the_order_of_the_one_named_result_is_read(prompt: str, order: tuple) -> None:
+    intent = read_intent(prompt)
+    assert (intent.order, intent.order_by_date) == (order[0], order[1] and order[0] is not None)
+
+
+def test_a_result_in_another_order_than_asked_goes_back() -> None:
+    ids = read_intent("Make a list `ids` of the cancelled order ids, smallest first.")
+    assert check_namespace(ids, {"ids": [1, 3, 3, 7]}) is None  # ties are in order
+    problem = check_namespace(ids, {"ids": [7, 3, 1]})
+    assert problem is not None and "`ids` in ascending order (smallest first)" in problem
+    q = read_intent("Mean quantity per status as a Series `q`, highest first")
+    assert check_namespace(q, {"q": pd.Series([5.6, 3.6, 3.5])}) is None
+    assert check_namespace(q, {"q": pd.Series([3.5, 5.6, 3.6])}) is not None
+    recent = read_intent("a DataFrame `recent` of order_date and amount, newest first.")
+    dates = pd.to_datetime(["2024-03-01", "2024-02-01"])
+    newest = pd.DataFrame({"order_date": dates, "amount": [1.0, 2.0]})
+    assert check_namespace(recent, {"recent": newest}) is None
+    oldest = pd.DataFrame({"order_date": dates[::-1], "amount": [2.0, 1.0]})  # amounts don't count
+    problem = check_namespace(recent, {"recent": oldest})
+    assert problem is not None and "(newest first)" in problem
+    # what cannot be judged is not: a dict, mixed values, a frame without a number or a date
+    unkinded = read_intent("Put the cancelled ids into `ids`, smallest first.")
+    assert check_namespace(unkinded, {"ids": {"a": 2, "b": 1}}) is None
+    assert check_namespace(unkinded, {"ids": [3, "a", 1]}) is None
+    assert check_namespace(recent, {"recent": pd.DataFrame({"n": ["b", "a"]})}) is None
+    assert checked_label(ids, {"ids": [1, 2]}) == "ids (list, ascending)"

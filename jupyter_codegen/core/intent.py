@@ -129,6 +129,19 @@ _SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
 _POPULATION = re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE)
 
 
+# "highest first", "newest first", "in descending order": the order of the one named result.
+_DESCENDING = re.compile(
+    r"\b(?:(?:highest|largest|biggest|greatest|newest|latest|most\s+recent)\s+first"
+    r"|descending)\b",
+    re.IGNORECASE,
+)
+_IN_TIME = re.compile(r"\b(?:newest|latest|most\s+recent|oldest|earliest)\s+first\b", re.I)
+_ASCENDING = re.compile(
+    r"\b(?:(?:smallest|lowest|oldest|earliest)\s+first|ascending|alphabetical(?:ly)?)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Expected:
     """A name the prompt asks the code to bind, and the kind of value, when it says."""
@@ -152,6 +165,10 @@ class Intent:
     prints_number: bool = False
     #: The prompt names the sample or the population standard deviation / variance.
     spread: str | None = None
+    #: "ascending" or "descending": the order the prompt asks of its one named result.
+    order: str | None = None
+    #: The order is in time ("newest first"): a frame is judged by its date columns only.
+    order_by_date: bool = False
 
     def __bool__(self) -> bool:
         return bool(
@@ -202,7 +219,17 @@ def read_intent(
         may_change_frames=bool(_CHANGES.search(prompt)),
         prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
         spread=_spread(prompt),
+        order=_order(prompt) if len(found) == 1 else None,
+        order_by_date=bool(_IN_TIME.search(prompt)),
     )
+
+
+def _order(prompt: str) -> str | None:
+    """ "ascending" or "descending" when the prompt says one of them and not the other."""
+    down, up = bool(_DESCENDING.search(prompt)), bool(_ASCENDING.search(prompt))
+    if down == up:
+        return None
+    return "descending" if down else "ascending"
 
 
 def _spread(prompt: str) -> str | None:
@@ -327,9 +354,69 @@ def _sample_call(call: ast.Call) -> bool:
 
 
 def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
-    """After a run in the live kernel: each named result bound, and of the kind asked."""
+    """After a run in the live kernel: each named result bound, of the kind asked, and in the
+    order asked."""
     return check_values(
         intent, {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace}
+    ) or check_order(intent, namespace)
+
+
+def check_order(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """The one named result, asked "highest first" (or "smallest first", "in ascending
+    order"...), is in that order: a list or array of numbers, strings or dates, a Series by its
+    values, a DataFrame by some numeric or date column. Anything else is not judged."""
+    if not intent.order or len(intent.names) != 1 or intent.names[0].name not in namespace:
+        return None
+    name = intent.names[0].name
+    if _in_order(namespace[name], intent.order, intent.order_by_date) is not False:
+        return None
+    down = intent.order == "descending"
+    if intent.order_by_date:
+        how = "newest first" if down else "oldest first"
+    else:
+        how = "largest first" if down else "smallest first"
+    return (
+        f"The task asks for `{name}` in {intent.order} order ({how}); the code left it in "
+        "another order. Sort it as asked (sorted(..., reverse=...), .sort_values(ascending=...))."
+    )
+
+
+def _in_order(value: Any, order: str, by_date: bool) -> bool | None:
+    """Whether ``value`` is in ``order``; None when that cannot be told of it. ``by_date``: a
+    frame is judged by its date columns only ("newest first" is not about the amounts)."""
+    try:
+        import pandas as pd
+
+        types = pd.api.types
+        if isinstance(value, pd.DataFrame):
+            columns = [
+                value[c]
+                for c in value.columns
+                if types.is_datetime64_any_dtype(value[c].dtype)
+                or (not by_date and types.is_numeric_dtype(value[c].dtype))
+            ]
+            tells = [_monotonic(pd.Series(c.to_numpy()), order) for c in columns]
+            known = [t for t in tells if t is not None]
+            return any(known) if known else None
+        if isinstance(value, (list, tuple)) or kind_of(value) in ("Series", "ndarray"):
+            series = pd.Series(list(value) if isinstance(value, (list, tuple)) else value)
+            if getattr(series, "ndim", 1) != 1:
+                return None
+            return _monotonic(series, order)
+    except Exception:  # mixed or exotic values: not judged
+        return None
+    return None
+
+
+def _monotonic(series: Any, order: str) -> bool | None:
+    if len(series) < 2:
+        return True
+    if series.isna().any() or series.dtype == bool:
+        return None
+    if series.dtype == object and not all(isinstance(v, str) for v in series):
+        return None
+    return bool(
+        series.is_monotonic_decreasing if order == "descending" else series.is_monotonic_increasing
     )
 
 
@@ -375,8 +462,9 @@ def check_printed(intent: Intent, printed: str) -> str | None:
 
 def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
     """What the status line says was checked: ``n_high (int), top (list)``."""
+    order = f", {intent.order}" if intent.order else ""
     labels = [
-        f"{e.name} ({kind_of(namespace[e.name])})" if e.name in namespace else e.name
+        f"{e.name} ({kind_of(namespace[e.name])}{order})" if e.name in namespace else e.name
         for e in intent.names
     ]
     if intent.chart:
