@@ -267,3 +267,25 @@ def test_a_result_in_another_order_than_asked_goes_back() -> None:
     assert check_namespace(unkinded, {"ids": [3, "a", 1]}) is None
     assert check_namespace(recent, {"recent": pd.DataFrame({"n": ["b", "a"]})}) is None
     assert checked_label(ids, {"ids": [1, 2]}) == "ids (list, ascending)"
+
+
+def test_a_result_asked_with_the_index_of_a_frame_must_have_it() -> None:
+    reviews = pd.DataFrame({"text": ["a b", "c d e", "a b"]}, index=[10, 11, 12])
+    prompt = "Put the word counts in a Series `n` with the same index as `reviews`."
+    intent = read_intent(prompt, bound=["reviews"])
+    assert intent.same_index == "reviews"
+    right = {"reviews": reviews, "n": reviews["text"].str.split().str.len()}
+    assert check_namespace(intent, right) is None
+    assert checked_label(intent, right) == "n (Series, index of reviews)"
+    counted = {"reviews": reviews, "n": reviews["text"].str.split().str.len().value_counts()}
+    problem = check_namespace(intent, counted)
+    assert problem is not None and "same index as `reviews` (3 rows); it has 2 rows" in problem
+    # a frame the user does not have, or a result that has no index: not judged
+    assert read_intent(prompt).same_index is None
+    assert (
+        check_namespace(
+            read_intent(prompt.replace("Series", "list"), bound=["reviews"]),
+            {"reviews": reviews, "n": [2, 3, 2]},
+        )
+        is None
+    )

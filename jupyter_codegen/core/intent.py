@@ -82,7 +82,8 @@ _NAMED = [
 #: Words before a quoted name that make it something other than a variable.
 _NOT_A_VARIABLE = re.compile(
     r"\b(?:columns?|fields?|keys?|index|files?|functions?|methods?|modules?|attributes?|"
-    r"arguments?|parameters?|labels?|titled?|sheets?|tables?|packages?)\s*$",
+    r"arguments?|parameters?|labels?|titled?|sheets?|tables?|packages?|"
+    r"same\s+(?:index|rows?)\s+as)\s*$",
     re.IGNORECASE,
 )
 #: How far (in characters) from the name its kind may be said.
@@ -142,6 +143,12 @@ _ASCENDING = re.compile(
 )
 
 
+# "a Series `z` with the same index as `sales`": the index of the one named result.
+_SAME_INDEX = re.compile(
+    rf"\b(?:with\s+)?the\s+same\s+(?:index|rows?)\s+as\s+`(?P<frame>{_NAME})`", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True)
 class Expected:
     """A name the prompt asks the code to bind, and the kind of value, when it says."""
@@ -169,6 +176,8 @@ class Intent:
     order: str | None = None
     #: The order is in time ("newest first"): a frame is judged by its date columns only.
     order_by_date: bool = False
+    #: The user's frame whose index the one named result must have ("the same index as `X`").
+    same_index: str | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -221,7 +230,13 @@ def read_intent(
         spread=_spread(prompt),
         order=_order(prompt) if len(found) == 1 else None,
         order_by_date=bool(_IN_TIME.search(prompt)),
+        same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
     )
+
+
+def _same_index(prompt: str, bound: set[str]) -> str | None:
+    match = _SAME_INDEX.search(prompt)
+    return match.group("frame") if match and match.group("frame") in bound else None
 
 
 def _order(prompt: str) -> str | None:
@@ -356,9 +371,35 @@ def _sample_call(call: ast.Call) -> bool:
 def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
     """After a run in the live kernel: each named result bound, of the kind asked, and in the
     order asked."""
-    return check_values(
-        intent, {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace}
-    ) or check_order(intent, namespace)
+    return (
+        check_values(
+            intent,
+            {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace},
+        )
+        or check_order(intent, namespace)
+        or check_index(intent, namespace)
+    )
+
+
+def check_index(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """The one named result has the index of the frame the prompt names ("with the same index
+    as `sales`"): a Series or DataFrame whose index equals that frame's."""
+    source = namespace.get(intent.same_index or "")
+    if source is None or len(intent.names) != 1 or intent.names[0].name not in namespace:
+        return None
+    name, value = intent.names[0].name, namespace[intent.names[0].name]
+    if kind_of(value) not in ("Series", "DataFrame") or not hasattr(source, "index"):
+        return None
+    try:
+        if value.index.equals(source.index):
+            return None
+    except Exception:  # an exotic index: not judged
+        return None
+    return (
+        f"The task asks for `{name}` with the same index as `{intent.same_index}` "
+        f"({len(source.index):,} rows); it has {len(value.index):,} rows under another index. "
+        f"Compute it row by row on `{intent.same_index}` (no value_counts, groupby or dropna)."
+    )
 
 
 def check_order(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
@@ -463,6 +504,7 @@ def check_printed(intent: Intent, printed: str) -> str | None:
 def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
     """What the status line says was checked: ``n_high (int), top (list)``."""
     order = f", {intent.order}" if intent.order else ""
+    order += f", index of {intent.same_index}" if intent.same_index else ""
     labels = [
         f"{e.name} ({kind_of(namespace[e.name])}{order})" if e.name in namespace else e.name
         for e in intent.names
