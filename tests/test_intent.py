@@ -289,3 +289,12 @@ def test_a_result_asked_with_the_index_of_a_frame_must_have_it() -> None:
         )
         is None
     )
+
+
+def test_a_number_that_is_inf_or_nan_answers_nothing() -> None:
+    intent = read_intent("What's the NPV at 8%? Store it in `npv` (a float).")
+    assert check_namespace(intent, {"npv": 17933.6}) is None
+    for bad in (float("inf"), np.float64("nan")):
+        problem = check_namespace(intent, {"npv": bad})
+        assert problem is not None and problem.startswith("The task asks for a number; `npv` is")
+    assert check_namespace(read_intent("Store it in `x`."), {"x": float("nan")}) is None  # no kind

@@ -16,6 +16,7 @@ code alone, before it runs (a chart drawn, the user's frames left as they are).
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -369,15 +370,33 @@ def _sample_call(call: ast.Call) -> bool:
 
 
 def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
-    """After a run in the live kernel: each named result bound, of the kind asked, and in the
-    order asked."""
+    """After a run in the live kernel: each named result bound, of the kind asked, a finite
+    number where a number is asked, in the order and with the index asked."""
+    kinds = {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace}
     return (
-        check_values(
-            intent,
-            {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace},
-        )
+        check_values(intent, kinds)
+        or check_finite(intent, namespace)
         or check_order(intent, namespace)
         or check_index(intent, namespace)
+    )
+
+
+def check_finite(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """A result asked as a number is a finite one: ``inf`` or ``nan`` answers nothing (an
+    overflowed formula, a mean over no rows)."""
+    bad = [
+        f"`{e.name}` is {namespace[e.name]!r}"
+        for e in intent.names
+        if e.kind in ("number", "int")
+        and e.name in namespace
+        and kind_of(namespace[e.name]) == "float"
+        and not math.isfinite(namespace[e.name])
+    ]
+    if not bad:
+        return None
+    return (
+        f"The task asks for a number; {', '.join(bad)}. Check the formula and the rows it "
+        "uses (an overflow, a division by zero, no rows selected)."
     )
 
 
