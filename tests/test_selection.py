@@ -48,6 +48,20 @@ def test_the_result_most_candidates_agree_on_wins(shell, cheap, capsys):
     assert len({r.seed for r in cheap.requests[1:]}) == 2  # two different draws
 
 
+def test_a_candidate_in_another_order_than_asked_is_dropped_in_its_copy(shell, cheap, capsys):
+    shell.user_ns["ids"] = [3, 1, 2]
+    cheap.push(
+        fence("out = sorted(ids, reverse=True)"),  # greedy: runs, in the wrong order
+        fence("out = sorted(ids)[::-1]"),  # agrees with it, and is as wrong
+        fence("out = sorted(ids)"),
+    )
+    gemini(shell, "Put the values of `ids` in a list `out`, smallest first.")
+    assert shell.user_ns["out"] == [1, 2, 3]
+    assert len(cheap.requests) == 3  # chosen among the candidates, no repair
+    out = capsys.readouterr().out
+    assert "1 of 3 candidates passed the checks · checked: out (list, ascending)" in out
+
+
 def test_sampling_stops_once_a_majority_agrees(shell, cheap, capsys):
     shell.user_ns["revenue"] = [1.0, 2.0]
     cheap.push(fence("total = sum(revenue)"), fence("total = revenue[0] + revenue[1]"))

@@ -79,12 +79,16 @@ class Selection:
     winner: Candidate
     agreeing: int
     sampled: int
+    #: How many ran or were judged and passed (the others raised or missed a check).
+    passed: int = 0
 
     def label(self) -> str:
         if self.sampled <= 1:
             return ""
         if self.agreeing == 0:
             return f"none of {self.sampled} candidates passed"
+        if self.agreeing == 1 and self.passed == 1:
+            return f"1 of {self.sampled} candidates passed the checks"
         if self.agreeing == 1:
             return f"{self.sampled} candidates, no two agree"
         return f"{self.agreeing} of {self.sampled} candidates agree"
@@ -126,7 +130,8 @@ def select(
         candidate = Candidate(number, code, request, said, None, None)
         pool.append(_judge(run, intent, candidate, allowed, names))
     winner, agreeing = _best(pool, names)
-    return Selection(winner, agreeing, len(pool))
+    passed = sum(1 for candidate in pool if candidate.dropped is None)
+    return Selection(winner, agreeing, len(pool), passed)
 
 
 def _judge(
@@ -141,12 +146,21 @@ def _judge(
     limit = run.timeout if run.timeout > 0 else UNLIMITED_CAP_S
     run.status.update(f"▶ {run.model} · trying candidate {candidate.number}", force=True)
     result = run_isolated(
-        run.shell.user_ns, candidate.code, names=names, timeout=limit, known=run.scan.secrets
+        run.shell.user_ns,
+        candidate.code,
+        names=names,
+        timeout=limit,
+        known=run.scan.secrets,
+        judge=lambda namespace: intents.check_namespace(intent, namespace),
     )
     if not result.ok:
         return replace(candidate, result=result, dropped=result.error_line or "failed")
     bound = {n: k for n, k in result.kinds.items() if result.values.get(n) != UNBOUND}
-    dropped = intents.check_values(intent, bound) or intents.check_printed(intent, result.output)
+    dropped = (
+        result.problem
+        or intents.check_values(intent, bound)
+        or intents.check_printed(intent, result.output)
+    )
     return replace(candidate, result=result, dropped=dropped)
 
 

@@ -75,7 +75,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, NoReturn
@@ -88,6 +88,8 @@ from jupyter_codegen.kernel.redact import redact, secret_values
 NO_FORK_ENV = "JUPYTER_CODEGEN_NO_FORK"
 #: ``CandidateRun.values`` / ``kinds`` entry of a requested name the run left unbound.
 UNBOUND = "<unbound>"
+#: A check of the namespace after a candidate's run, made in the child: a problem, or None.
+Judge = Callable[[Mapping[str, Any]], "str | None"]
 #: File name of the candidate's code in its tracebacks.
 FILENAME = "<candidate>"
 
@@ -133,6 +135,9 @@ class CandidateRun:
     kinds: dict[str, str] = field(default_factory=dict)
     #: Matplotlib figures open after the run (0 when the run never imported pyplot).
     figures: int = 0
+    #: What the caller's ``judge`` found wrong with the namespace after the run ("": nothing,
+    #: or no judge, or the run failed). Redacted.
+    problem: str = ""
     #: Wall-clock seconds, fork to reaped child.
     seconds: float = 0.0
     #: It was stopped at the time limit.
@@ -153,6 +158,7 @@ def run_isolated(
     timeout: float,
     output_limit: int = MAX_OUTPUT_CHARS,
     known: frozenset[str] | None = None,
+    judge: Judge | None = None,
 ) -> CandidateRun:
     """Run ``code`` on ``user_ns`` in a forked copy of this process and report what it did;
     ``user_ns`` itself is never changed (see the module docstring for what *is* shared: files).
@@ -160,6 +166,9 @@ def run_isolated(
     ``names``: the variables to fingerprint after the run. ``timeout`` (seconds, > 0): the
     child is killed then. ``output_limit``: characters of output kept (0: no cap).
     ``known``: the secret values to mask, when the caller has just scanned the namespace.
+    ``judge``: called in the child on the namespace after a run that did not raise; what it
+    returns (a problem, or None) is reported as ``problem`` (the intent checks that need the
+    values themselves, not only their kinds: the order, the index, a finite number).
     A Ctrl-C while it waits kills and reaps the child, then raises ``KeyboardInterrupt``.
     Never raises for anything the code does; raises ``RuntimeError`` when
     :func:`can_isolate` is False and ``OSError`` when the process cannot fork.
@@ -184,7 +193,9 @@ def run_isolated(
                 warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
             if pid == 0:
-                _child(read_end, write_end, user_ns, code, names, timeout, output_limit, known)
+                _child(
+                    read_end, write_end, user_ns, code, names, timeout, output_limit, known, judge
+                )
             os.close(write_end)  # with the Ctrl-C held, so it is closed exactly once
             write_end = -1
         report, timed_out = _receive(read_end, started + timeout)
@@ -211,6 +222,7 @@ def run_isolated(
         values={str(k): str(v) for k, v in dict(report.get("values", {})).items()},
         kinds={str(k): str(v) for k, v in dict(report.get("kinds", {})).items()},
         figures=int(report.get("figures", 0)),
+        problem=str(report.get("problem", "")),
         seconds=seconds,
     )
 
@@ -316,6 +328,7 @@ def _child(
     timeout: float,
     output_limit: int,
     known: frozenset[str],
+    judge: Judge | None,
 ) -> NoReturn:
     """The forked child: detach from the kernel, run, report, ``os._exit``. Never returns, so
     nothing of the parent's call stack (a pytest fixture's finally, the kernel's loop) ever
@@ -329,7 +342,7 @@ def _child(
         os.close(read_end)
         gc.disable()
         try:
-            report = _run_child(user_ns, code, names, output_limit, known)
+            report = _run_child(user_ns, code, names, output_limit, known, judge)
         except BaseException as exc:  # a bug here: say so rather than die silently
             report = {"ok": False, "error_line": f"candidate runner failed: {exc!r}"[:300]}
         payload = json.dumps(report).encode("utf-8")
@@ -347,6 +360,7 @@ def _run_child(
     names: tuple[str, ...],
     output_limit: int,
     known: frozenset[str],
+    judge: Judge | None = None,
 ) -> dict[str, Any]:
     """Run ``code`` on ``user_ns`` with output captured; the report as JSON-ready values."""
     capture = _Capture(_Budget(output_limit, known))
@@ -376,7 +390,14 @@ def _run_child(
             kinds[name] = kind_of(user_ns[name])
         else:
             values[name] = kinds[name] = UNBOUND
+    problem = ""
+    if ok and judge is not None:
+        try:
+            problem = redact(judge(user_ns) or "", known)
+        except Exception:  # a check that cannot judge these values says nothing
+            problem = ""
     return {
+        "problem": problem,
         "ok": ok,
         "error_line": error_line,
         "output": capture.text(),
