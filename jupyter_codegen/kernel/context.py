@@ -109,9 +109,6 @@ class KernelContext:
     #: The engines of the described variables (Dask, Polars, ...): one line of advice each.
     engines: list[str] = field(default_factory=list)
     budget: int = 6000
-    #: Only what the prompt names is described (a small model's context): the others are
-    #: counted, not named (named, a small model used them without knowing their columns).
-    focused: bool = False
 
     def render(self) -> str:
         text = self.full_text()
@@ -149,8 +146,6 @@ class KernelContext:
         """The line naming the variables not described ("" when there are none)."""
         if not self.omitted:
             return ""
-        if self.focused:
-            return f"({len(self.omitted)} more variables, which the task does not name)"
         names = ", ".join(self.omitted[:30]) + (" ..." if len(self.omitted) > 30 else "")
         names = _clip(names, 400)  # long names must not crowd out what follows
         return f"({len(self.omitted)} more variables not described: {names})"
@@ -419,7 +414,6 @@ def build_context(
     named = dict.fromkeys(n for n in mentioned_names(prompt) if n in candidates)
     others: list[str] = [n for n in candidates if n not in named]
     if focused and named:
-        ctx.focused = True
         ctx.omitted.extend(others)
         others = []
     order = itertools.chain(named, others)
