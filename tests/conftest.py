@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer
 from shells import close_session, open_session
+
+# The suite means the 0.5B by `-m local` on every machine, also where `make demo` installed the
+# larger model (kernels the tests start inherit it). Set it to run the suite on another one.
+os.environ.setdefault("JUPYTER_CODEGEN_LOCAL_MODEL", "qwen2.5-coder-0.5b")
 
 _VERTEX_ENV_VARS = (
     "GOOGLE_API_KEY",

@@ -181,7 +181,10 @@ def test_status_helpers_say_what_to_do(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path))
     installed = local.is_installed()
     line = local.describe()
-    assert line.startswith("local:qwen2.5-coder-0.5b: Qwen2.5-Coder-0.5B-Instruct")
+    assert line.startswith(
+        "local:qwen2.5-coder-0.5b (-m local means it: set by $JUPYTER_CODEGEN_LOCAL_MODEL): "
+        "Qwen2.5-Coder-0.5B-Instruct"
+    )
     if not installed:
         assert "not installed" in line or "llama-cpp-python not installed" in line
     big = local_weights.KNOWN_MODELS["qwen2.5-coder-1.5b"]

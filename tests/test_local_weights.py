@@ -366,3 +366,28 @@ def test_real_default_model_assembles_with_the_published_hash(
     with open(path, "rb") as f:
         assert f.read(4) == lw.GGUF_MAGIC
     assert lw.cached_path(real_default, tmp_path) == path
+
+
+def test_local_means_the_larger_model_where_it_is_installed_and_fits(monkeypatch):
+    def choose(installed: bool, memory: int | None, env: str = "") -> lw.DefaultChoice:
+        lw.default_model.cache_clear()
+        monkeypatch.setenv(lw.MODEL_ENV, env)
+        monkeypatch.setattr(lw, "parts_installed", lambda spec: installed)
+        monkeypatch.setattr(lw, "_physical_memory", lambda: memory)
+        return lw.default_model()
+
+    try:
+        assert choose(True, 24 * 2**30).name == "qwen2.5-coder-1.5b"
+        assert choose(True, None).name == "qwen2.5-coder-1.5b"  # memory unknown: installed wins
+        small = choose(False, 24 * 2**30)
+        assert small.name == "qwen2.5-coder-0.5b"
+        assert 'pip install "jupyter-codegen[local-large]"' in small.why
+        tight = choose(True, 4 * 2**30)
+        assert tight.name == "qwen2.5-coder-0.5b" and "4.0 GiB of memory" in tight.why
+        assert lw.resolve_model("local") is lw.KNOWN_MODELS["qwen2.5-coder-0.5b"]
+        named = choose(True, 24 * 2**30, env="qwen2.5-coder-0.5b")
+        assert named.name == "qwen2.5-coder-0.5b" and "JUPYTER_CODEGEN_LOCAL_MODEL" in named.why
+        with pytest.raises(BackendError, match="not a known local model"):
+            choose(True, None, env="qwen-7b")
+    finally:
+        lw.default_model.cache_clear()

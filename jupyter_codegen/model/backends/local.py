@@ -425,7 +425,7 @@ def is_installed() -> bool:
     Cheap (package metadata and ``stat``; no import of llama.cpp, no hashing), so it can pick
     the default backend at startup.
     """
-    spec = local_weights.KNOWN_MODELS[local_weights.DEFAULT_MODEL]
+    spec = local_weights.KNOWN_MODELS[local_weights.default_model().name]
     return runtime_installed() and local_weights.parts_installed(spec)
 
 
@@ -450,7 +450,10 @@ def describe(model: str = "local") -> str:
         state = "installed, assembled into the cache on first use"
     else:
         state = f"not installed ({spec.install_hint})"
+    chosen = ""
+    if model.strip() in ("local", "local:"):
+        chosen = f" (-m local means it: {local_weights.default_model().why})"
     return (
-        f"local:{spec.name}: {spec.title}, {spec.size / 1e6:.0f} MB, {spec.license}, "
+        f"local:{spec.name}{chosen}: {spec.title}, {spec.size / 1e6:.0f} MB, {spec.license}, "
         f"{spec.notes}; {state}; {runtime}, {threads}; small and offline: weaker than Gemini"
     )
