@@ -100,7 +100,7 @@ class KernelContext:
     variables: list[ContextItem] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
-    #: Registered functions shown by name only (a focused context: the prompt names them not).
+    #: Registered functions shown by name only (a focused context: the prompt does not name them).
     unnamed_functions: list[str] = field(default_factory=list)
     #: The MCP servers' tools as namespaced stubs (mcp/servers.py describes them).
     tool_servers: list[str] = field(default_factory=list)
