@@ -404,9 +404,10 @@ def check_index(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
     """The one named result has the index of the frame the prompt names ("with the same index
     as `sales`"): a Series or DataFrame whose index equals that frame's."""
     source = namespace.get(intent.same_index or "")
-    if source is None or len(intent.names) != 1 or intent.names[0].name not in namespace:
+    result = _one_result(intent, namespace)
+    if source is None or result is None:
         return None
-    name, value = intent.names[0].name, namespace[intent.names[0].name]
+    name, value = result
     if kind_of(value) not in ("Series", "DataFrame") or not hasattr(source, "index"):
         return None
     try:
@@ -425,11 +426,10 @@ def check_order(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
     """The one named result, asked "highest first" (or "smallest first", "in ascending
     order"...), is in that order: a list or array of numbers, strings or dates, a Series by its
     values, a DataFrame by some numeric or date column. Anything else is not judged."""
-    if not intent.order or len(intent.names) != 1 or intent.names[0].name not in namespace:
+    result = _one_result(intent, namespace) if intent.order else None
+    if result is None or _in_order(result[1], intent.order, intent.order_by_date) is not False:
         return None
-    name = intent.names[0].name
-    if _in_order(namespace[name], intent.order, intent.order_by_date) is not False:
-        return None
+    name = result[0]
     down = intent.order == "descending"
     if intent.order_by_date:
         how = "newest first" if down else "oldest first"
@@ -441,7 +441,14 @@ def check_order(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
     )
 
 
-def _in_order(value: Any, order: str, by_date: bool) -> bool | None:
+def _one_result(intent: Intent, namespace: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The prompt's one named result and its value, when it names exactly one and it is bound."""
+    if len(intent.names) != 1 or intent.names[0].name not in namespace:
+        return None
+    return intent.names[0].name, namespace[intent.names[0].name]
+
+
+def _in_order(value: Any, order: str | None, by_date: bool) -> bool | None:
     """Whether ``value`` is in ``order``; None when that cannot be told of it. ``by_date``: a
     frame is judged by its date columns only ("newest first" is not about the amounts)."""
     try:
@@ -455,20 +462,17 @@ def _in_order(value: Any, order: str, by_date: bool) -> bool | None:
                 if types.is_datetime64_any_dtype(value[c].dtype)
                 or (not by_date and types.is_numeric_dtype(value[c].dtype))
             ]
-            tells = [_monotonic(pd.Series(c.to_numpy()), order) for c in columns]
-            known = [t for t in tells if t is not None]
+            known = [t for t in (_monotonic(c, order) for c in columns) if t is not None]
             return any(known) if known else None
         if isinstance(value, (list, tuple)) or kind_of(value) in ("Series", "ndarray"):
-            series = pd.Series(list(value) if isinstance(value, (list, tuple)) else value)
-            if getattr(series, "ndim", 1) != 1:
-                return None
-            return _monotonic(series, order)
+            # (a 2-D array is no Series: pandas raises, and it is not judged)
+            return _monotonic(pd.Series(list(value) if isinstance(value, tuple) else value), order)
     except Exception:  # mixed or exotic values: not judged
         return None
     return None
 
 
-def _monotonic(series: Any, order: str) -> bool | None:
+def _monotonic(series: Any, order: str | None) -> bool | None:
     if len(series) < 2:
         return True
     if series.isna().any() or series.dtype == bool:

@@ -25,7 +25,6 @@ from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodegenError, NoCodeError
 from jupyter_codegen.kernel.candidates import (
-    UNBOUND,
     CandidateRun,
     can_isolate,
     comparable_output,
@@ -155,12 +154,8 @@ def _judge(
     )
     if not result.ok:
         return replace(candidate, result=result, dropped=result.error_line or "failed")
-    bound = {n: k for n, k in result.kinds.items() if result.values.get(n) != UNBOUND}
-    dropped = (
-        result.problem
-        or intents.check_values(intent, bound)
-        or intents.check_printed(intent, result.output)
-    )
+    # The judge ran every namespace check in the copy (check_namespace: the kinds among them).
+    dropped = result.problem or intents.check_printed(intent, result.output)
     return replace(candidate, result=result, dropped=dropped)
 
 

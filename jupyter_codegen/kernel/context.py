@@ -402,13 +402,12 @@ def build_context(
     )
     if ctx.last_error:
         ctx.last_error = redact(ctx.last_error, known)
-    registered = {_stub_name(line) for line in ctx.functions} - {""}
+    stubs = {stub: _stub_name(stub) for stub in ctx.functions}
+    registered = set(stubs.values()) - {""}
     if focused:
         referred = _named_by(prompt)
-        ctx.unnamed_functions = [
-            _stub_name(s) for s in ctx.functions if _stub_name(s) not in referred
-        ]
-        ctx.functions = [s for s in ctx.functions if _stub_name(s) in referred]
+        ctx.unnamed_functions = [name for name in stubs.values() if name not in referred]
+        ctx.functions = [stub for stub, name in stubs.items() if name in referred]
     candidates = _candidates(scan, set(hidden) | _IPYTHON_NAMES | registered, ctx.modules)
     # The named ones first, in the prompt's order; then the rest, most recent first.
     named = dict.fromkeys(n for n in mentioned_names(prompt) if n in candidates)

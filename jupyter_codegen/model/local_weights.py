@@ -206,17 +206,26 @@ def _looks_like_path(name: str) -> bool:
     )
 
 
+def _bare(name: str) -> str:
+    """``name`` without its ``local:`` prefix ("" for ``local``: the default model)."""
+    bare = name.strip()
+    if bare.startswith("local:"):
+        return bare[len("local:") :].strip()
+    return "" if bare == "local" else bare
+
+
+def means_default(name: str) -> bool:
+    """Whether ``name`` leaves the choice of the local model to :func:`default_model`."""
+    return not _bare(name)
+
+
 def resolve_model(name: str) -> ModelSpec | Path:
     """Turn a model name into a known :class:`ModelSpec` or a local GGUF path.
 
     Accepts ``local``, ``local:<known name>``, ``<known name>``, ``local:/path/to/model.gguf``
     or a bare path. Raises :class:`BackendError` for an unknown name, listing the known ones.
     """
-    bare = name.strip()
-    if bare.startswith("local:"):
-        bare = bare[len("local:") :].strip()
-    elif bare == "local":
-        bare = ""
+    bare = _bare(name)
     if not bare:
         return KNOWN_MODELS[default_model().name]
     if _looks_like_path(bare):

@@ -451,7 +451,7 @@ def describe(model: str = "local") -> str:
     else:
         state = f"not installed ({spec.install_hint})"
     chosen = ""
-    if model.strip() in ("local", "local:"):
+    if local_weights.means_default(model):
         chosen = f" (-m local means it: {local_weights.default_model().why})"
     return (
         f"local:{spec.name}{chosen}: {spec.title}, {spec.size / 1e6:.0f} MB, {spec.license}, "
