@@ -423,3 +423,27 @@ def test_a_printed_answer_without_the_number_asked_goes_back(shell, capsys):
     assert "S 6.0" in out
     assert "the output 'S S' has none" in out
     assert "checked: a printed number" in out
+
+
+def test_a_chart_drawn_wrong_goes_back_with_what_its_axes_show(shell, capsys, request):
+    # The inline backend shows each figure and closes it: the check reads the Axes it showed.
+    matplotlib = __import__("matplotlib")
+    matplotlib.use("module://matplotlib_inline.backend_inline")
+    request.addfinalizer(lambda: matplotlib.use("Agg"))
+    pd = __import__("pandas")
+    months = pd.date_range("2024-01-01", periods=24, freq="MS")
+    shell.user_ns["sales"] = pd.DataFrame({"month": months, "revenue": range(24)})
+    draw = "import matplotlib.pyplot as plt\nplt.bar({x}, sales['revenue'])\n{more}plt.show()"
+    labels = "sales['month'].dt.strftime('%Y-%m')"
+    backend(shell).push(
+        fence(draw.format(x="sales['month']", more="")),
+        fence(draw.format(x=labels, more="")),
+        fence(draw.format(x=labels, more="plt.xticks(rotation=90)\n")),
+    )
+    gemini(shell, "Plot the total revenue per month from `sales` as a bar chart.")
+    out = capsys.readouterr().out
+    sent = [r.turns[-1].parts[0].text for r in backend(shell).requests[1:]]
+    assert "3% as wide as the spacing" in sent[0]
+    assert "24 x-axis labels overlap" in sent[1]
+    assert "after 3 attempts" in out and "checked: a chart" in out
+    assert not __import__("matplotlib.pyplot").pyplot.get_fignums()  # inline closed them

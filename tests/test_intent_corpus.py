@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from IPython.utils.capture import capture_output
 
+from jupyter_codegen.core.chart_checks import check_charts
 from jupyter_codegen.core.intent import (
     check_code,
     check_drawn,
@@ -60,6 +61,7 @@ def test_no_check_fires_on_a_right_solution_of_the_quality_set(shell) -> None:
                 check_namespace(intent, shell.user_ns)
                 or check_printed(intent, outcome.printed)
                 or check_drawn(intent, task.solution, outcome.drew)
+                or check_charts(intent, outcome.figures)
             )
         if problem is not None:
             fired[task.name] = problem

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from jupyter_codegen.core import intent as intents
 from jupyter_codegen.core import selection, tool_calls
+from jupyter_codegen.core.chart_checks import check_charts
 from jupyter_codegen.core.job import Outcome, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
@@ -328,6 +329,7 @@ class CodeLoop:
                 intents.check_namespace(self.intent, run.shell.user_ns)
                 or intents.check_printed(self.intent, outcome.printed)
                 or intents.check_drawn(self.intent, code, outcome.drew)
+                or check_charts(self.intent, outcome.figures)
                 or self.hooks.verify(run)
             )
             if problem is None:

@@ -97,6 +97,8 @@ _CHART = re.compile(
     r"heatmap|boxplot|box\s*plot)s?\b",
     re.IGNORECASE,
 )
+# "a horizontal bar chart", "vertical bars": the way the bars must lie.
+_BARS_WAY = re.compile(r"\b(horizontal|vertical)\s+bar", re.IGNORECASE)
 _PLOTTING = re.compile(
     r"\b(?:plt|pyplot|matplotlib|sns|seaborn|px|plotly|go|alt|altair|bokeh|hv|holoviews)\b|"
     r"\.(?:plot|hist|bar|barh|scatter|pie|boxplot|imshow|heatmap|line|area)\s*\(|"
@@ -167,6 +169,8 @@ class Intent:
 
     names: tuple[Expected, ...] = ()
     chart: bool = False
+    #: "horizontal" or "vertical": the bars the prompt asks for, when it says.
+    bars: str | None = None
     #: The prompt may change the user's frames (it says add, convert, sort, column, ...).
     may_change_frames: bool = True
     #: The prompt asks to print a quantity ("print the region and its total").
@@ -226,6 +230,7 @@ def read_intent(
     return Intent(
         names=tuple(found.values()),
         chart=bool(_CHART.search(prompt)),
+        bars=_bars_way(prompt),
         may_change_frames=bool(_CHANGES.search(prompt)),
         prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
         spread=_spread(prompt),
@@ -233,6 +238,11 @@ def read_intent(
         order_by_date=bool(_IN_TIME.search(prompt)),
         same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
     )
+
+
+def _bars_way(prompt: str) -> str | None:
+    ways = {m.group(1).lower() for m in _BARS_WAY.finditer(prompt)}
+    return ways.pop() if len(ways) == 1 else None
 
 
 def _same_index(prompt: str, bound: set[str]) -> str | None:

@@ -73,6 +73,9 @@ class RunOutcome:
     printed: str = ""
     #: It showed a picture (a displayed image or rich view) or opened a matplotlib figure.
     drew: bool = False
+    #: The matplotlib figures it showed or left open, still readable after the inline backend
+    #: closed them (the chart checks read their Axes: core/chart_checks.py).
+    figures: tuple[Any, ...] = ()
 
 
 def exception_text(exc: BaseException, known: frozenset[str] = frozenset()) -> str:
@@ -235,6 +238,8 @@ class _Budget:
         self._head_left = _HEAD
         #: Display bundles that carried a picture or a rich view (image/*, application/vnd.*).
         self.pictures = 0
+        #: The matplotlib figures displayed (plt.show() and the inline backend's flush).
+        self.figures: list[Any] = []
 
     def take(self, text: str) -> str:
         """The part of ``text`` that still fits, redacted; counts the rest as dropped."""
@@ -349,6 +354,18 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
                 return write(_cap_bundle(format_dict, budget), *args, **kwargs)
 
             stack.enter_context(_patched(hook, "write_format_data", capped_write))
+        formatter = getattr(shell, "display_formatter", None)
+        if formatter is not None and hasattr(formatter, "format"):
+            # The inline backend shows a figure through display() and then closes it: the
+            # Figure object passes here on its way to a PNG, and stays readable after.
+            fmt = formatter.format
+
+            def noting_format(obj: Any, *args: Any, **kwargs: Any) -> Any:
+                if _is_figure(obj) and obj not in budget.figures:
+                    budget.figures.append(obj)
+                return fmt(obj, *args, **kwargs)
+
+            stack.enter_context(_patched(formatter, "format", noting_format))
         if show_traceback:
             show = shell._showtraceback
 
@@ -369,6 +386,18 @@ def _output_guard(shell: Any, budget: _Budget, show_traceback: bool) -> Iterator
             sys.stdout, sys.stderr = out, err
     if budget.dropped:
         out.write(("" if budget.newline else "\n") + budget.note())
+
+
+def _is_figure(obj: Any) -> bool:
+    figure = sys.modules.get("matplotlib.figure")
+    return figure is not None and isinstance(obj, figure.Figure)
+
+
+def _open_figures() -> list[Any]:
+    helpers = sys.modules.get("matplotlib._pylab_helpers")
+    if helpers is None or "matplotlib.pyplot" not in sys.modules:
+        return []
+    return [manager.canvas.figure for manager in helpers.Gcf.get_all_fig_managers()]
 
 
 def _figures() -> frozenset[tuple[int, int, int]]:
@@ -448,9 +477,19 @@ def run_code(
     timed_out = limit.fired.is_set()
     error = stray if result is None else (result.error_before_exec or result.error_in_exec)
     if error is None:
-        drew = budget.pictures > 0 or bool(_figures() - figures_before)
+        shapes = _figures()
+        drew = budget.pictures > 0 or bool(budget.figures) or bool(shapes - figures_before)
+        # Open figures it drew on (a backend that keeps them open, such as Agg): only where
+        # the shapes changed, so an older figure left open is not judged again.
+        changed = {num for num, *_ in shapes - figures_before}
+        still_open = [f for f in _open_figures() if getattr(f, "number", None) in changed]
+        figures = tuple(budget.figures + [f for f in still_open if f not in budget.figures])
         return RunOutcome(
-            True, output_dropped=budget.dropped, printed="".join(budget.head), drew=drew
+            True,
+            output_dropped=budget.dropped,
+            printed="".join(budget.head),
+            drew=drew,
+            figures=figures,
         )
     restored = _rollback(shell, before) if rollback else ()
     if isinstance(error, KeyboardInterrupt):
