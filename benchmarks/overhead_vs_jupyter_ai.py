@@ -205,6 +205,9 @@ class Row:
     ours_prompt: str
     theirs_prompt: str
     target: float | None
+    #: Our scripted reply, where the shared one would not do: code for a prompt that names
+    #: `df` must read `df` (the intent checks send back code that ignores the data named).
+    ours_reply: str | None = None
 
 
 ROWS = (
@@ -231,6 +234,7 @@ ROWS = (
         "Which columns of `df` look like prices? Print their names.",
         "Which columns of {df} look like prices? Print their names.",
         TARGET_DF,
+        "```python\nprint(len(df.columns))\n```",
     ),
 )
 
@@ -322,7 +326,7 @@ def make_sides(shell: Any) -> tuple[Side, Side, Callable[[Row], None]]:
         # GIL inside the next timed cell, ours or theirs. A user's next cell comes much later.
         session.pins.flush()
         backend.seconds = 0.0
-        backend.push(jcg_fake_provider.REPLY)
+        backend.push(row_box[0].ours_reply or jcg_fake_provider.REPLY)
 
     def theirs_prepare() -> None:
         session.pins.flush()  # see ours_prepare

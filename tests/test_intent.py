@@ -16,6 +16,7 @@ from jupyter_codegen.core.intent import (
     check_printed,
     check_values,
     checked_label,
+    intent_for,
     kind_of,
     read_intent,
 )
@@ -298,3 +299,65 @@ def test_a_number_that_is_inf_or_nan_answers_nothing() -> None:
         problem = check_namespace(intent, {"npv": bad})
         assert problem is not None and problem.startswith("The task asks for a number; `npv` is")
     assert check_namespace(read_intent("Store it in `x`."), {"x": float("nan")}) is None  # no kind
+
+
+def test_each_variable_the_prompt_names_as_its_data_is_read_by_the_code() -> None:
+    bound = ["orders", "customers", "sales"]
+    prompt = (
+        "How many different customers have placed at least one order in `orders`? "
+        "Store the number in `n_buyers` (an int)."
+    )
+    intent = read_intent(prompt, bound, columns=["customer_id"], functions=["fx_rate"])
+    assert intent.inputs == ("orders",)
+    problem = check_code(intent, 'n_buyers = customers["customer_id"].nunique()')
+    assert problem is not None
+    assert problem.startswith("The task is about `orders`; the code never reads `orders`.")
+    assert check_code(intent, 'n_buyers = int(orders["customer_id"].nunique())') is None
+    join = read_intent(
+        "Join `orders` to `customers` on customer_id and store the totals in `seg_revenue`.", bound
+    )
+    assert join.inputs == ("orders", "customers")
+    problem = check_code(join, 'seg_revenue = orders.groupby("customer_id")["amount"].sum()')
+    assert problem is not None and "never reads `customers`" in problem
+    # Not inputs: a quoted column, a registered function, the result, a name nobody bound.
+    other = read_intent(
+        "Sum the column `amount` of `orders` with `fx_rate` into `total`; ignore `returns`.",
+        bound,
+        columns=["amount"],
+        functions=["fx_rate"],
+    )
+    assert other.inputs == ("orders",)
+
+
+def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_answer() -> None:
+    sales = pd.DataFrame(
+        {"month": pd.date_range("2024-01-01", periods=4, freq="MS"), "revenue": [5, 2, 9, 1]}
+    )
+    by_month = sales.set_index("month")
+    items = [("sales", sales), ("by_month", by_month)]
+    intent = intent_for("Print the month with the lowest revenue in `sales`.", items)
+    assert intent.row_numbered == ("sales",)
+    wrong = [
+        'print(sales["revenue"].idxmin())',
+        'low = sales["revenue"].idxmin()\nprint(f"Lowest: {low}")',
+        'print("month:", sales[sales.revenue > 0].revenue.idxmin())',
+    ]
+    for code in wrong:
+        problem = check_code(intent, code)
+        assert problem is not None and "is a row number (`sales` has the plain 0..n-1" in problem
+    right = [
+        'print(sales.loc[sales["revenue"].idxmin(), "month"])',
+        'low = sales["revenue"].idxmin()\nprint(sales.loc[low, "month"])',
+        'print(sales.groupby("month")["revenue"].sum().idxmin())',  # labels are months
+        'print(sales.set_index("month")["revenue"].idxmin())',
+    ]
+    for code in right:
+        assert check_code(intent, code) is None, code
+    # A frame with real labels, or a prompt that asks for the index, is left alone.
+    labelled = intent_for("Print the month with the lowest revenue in `by_month`.", items)
+    assert labelled.row_numbered == ()
+    assert check_code(labelled, 'print(by_month["revenue"].idxmin())') is None
+    asked = intent_for("Print the index of the lowest revenue in `sales`.", items)
+    assert (
+        asked.row_numbered == () and check_code(asked, 'print(sales["revenue"].idxmin())') is None
+    )

@@ -76,7 +76,7 @@ def messages_text(body: dict[str, Any], role: str) -> str:
 def test_code_that_raises_is_repaired_in_a_second_request(served: Served, capsys: Any) -> None:
     served.shell.user_ns["prices"] = [3.5, 1.25, 7.0]
     served.replies += [
-        Chat(text=fence("total = sum(price) * 2")),  # NameError: the model's typo
+        Chat(text=fence("total = sum(prices) * factor")),  # NameError: the model's slip
         Chat(text=fence("total = sum(prices) * 2")),
     ]
     served.cell("", "Set `total` to twice the sum of `prices`.")
@@ -84,7 +84,7 @@ def test_code_that_raises_is_repaired_in_a_second_request(served: Served, capsys
     first, repair = served.bodies()
     assert "prices" in messages_text(first, "user")
     # The repair request carries the failed code and its error, after the model's own turn.
-    assert "sum(price) * 2" in messages_text(repair, "assistant")
+    assert "sum(prices) * factor" in messages_text(repair, "assistant")
     assert "NameError" in messages_text(repair, "user")
     assert "✓ openai:tiny-coder · repaired after 2 attempts" in capsys.readouterr().out
 

@@ -74,7 +74,7 @@ def test_nothing_a_losing_candidate_does_reaches_the_kernel_notebook_or_pins(she
     shell.user_ns["log"] = []
     shell.user_ns["values"] = [1, 2, 3]
     loser = (
-        "log.append('loser')\nleak = 1\nprint('LOSER-PRINT')\n"
+        "log.append(len(values))\nleak = 1\nprint('LOSER-PRINT')\n"
         "from IPython.display import display\ndisplay('LOSER-DISPLAY')\n"
         "raise ValueError('wrong')"
     )

@@ -16,12 +16,14 @@ code alone, before it runs (a chart drawn, the user's frames left as they are).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_codegen.core.row_labels import check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -45,13 +47,14 @@ _KIND_WORDS = {
     "tuple": "tuple",
     "set": "set",
     "percentage": "number",
+    "fraction": "number",
 }
 # "a list", "as a float", "an integer", "(an int)"; not "a number of rows", "a set of columns".
 _KIND = re.compile(
     r"\b(?:an?|one)\s+"
     r"(?:new\s+|single\s+|plain\s+|python\s+|pandas\s+|positive\s+|negative\s+)?"
     r"(list|dict|dictionary|number|float|int|integer|string|str|dataframe|data frame|series|"
-    r"bool|boolean|tuple|set|percentage)\b"
+    r"bool|boolean|tuple|set|percentage|fraction)\b"
     r"(?!(?<=number)\s+of\b)(?!(?<=set)\s+of\b)(?!(?<=series)\s+of\b)",
     re.IGNORECASE,
 )
@@ -60,12 +63,14 @@ _KIND = re.compile(
 # they look like identifiers nobody writes as a word (``n_high``, ``df2``, ``X``; not "A" or
 # "I"): _LOOSE.
 _LOOSE = r"(?P<u>(?=[A-Za-z_]*[_0-9])[A-Za-z_][A-Za-z0-9_]*|[B-HJ-Z])\b"
+# Text within one clause: no sentence mark, except the point of a decimal ("0.05 means 5%").
+_CLAUSE = r"(?:[^.;:!?\n`]|(?<=\d)\.(?=\d))"
 _NAMED = [
     # "a list called `top`", "a DataFrame named by_month"
     re.compile(rf"\b(?i:named|called)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
     # "store the count in `n_high`", "save the result as `out`", "put them into a variable x1"
     re.compile(
-        r"\b(?i:store|save|put|assign|place)\b[^.;:!?\n`]*?(?:`[^`]*`[^.;:!?\n`]*?)*?"
+        rf"\b(?i:store|save|put|assign|place)\b{_CLAUSE}*?(?:`[^`]*`{_CLAUSE}*?)*?"
         r"\b(?i:in|into|as|to)\s+(?:(?i:an?\s+(?:new\s+)?variable)\s+(?i:called\s+|named\s+)?)?"
         rf"(?:`(?P<q>{_NAME})`|{_LOOSE})"
     ),
@@ -183,6 +188,11 @@ class Intent:
     order_by_date: bool = False
     #: The user's frame whose index the one named result must have ("the same index as `X`").
     same_index: str | None = None
+    #: The user's variables the prompt quotes as its data ("in `orders`"): the code reads each.
+    inputs: tuple[str, ...] = ()
+    #: Those of ``inputs`` that are frames with rows numbered 0..n-1 (their idxmax is a row
+    #: number), unless the prompt asks for an index or position.
+    row_numbered: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -191,6 +201,7 @@ class Intent:
             or not self.may_change_frames
             or self.prints_number
             or self.spread
+            or self.inputs
         )
 
 
@@ -237,7 +248,27 @@ def read_intent(
         order=_order(prompt) if len(found) == 1 else None,
         order_by_date=bool(_IN_TIME.search(prompt)),
         same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
+        inputs=_inputs(prompt, bound_names - found.keys() - not_results - known_columns),
     )
+
+
+# "the index of the largest", "the row number", "its position": a row label is the answer.
+_ASKS_POSITION = re.compile(r"\b(?:index|indices|row numbers?|positions?|idxmax|idxmin)\b", re.I)
+_QUOTED = re.compile(rf"`(?P<q>{_NAME})`")
+
+
+def _inputs(prompt: str, bound: set[str]) -> tuple[str, ...]:
+    """The user's variables quoted in ``prompt`` as variables (not "the column `x`")."""
+    names: list[str] = []
+    for match in _QUOTED.finditer(prompt):
+        name = match.group("q")
+        if (
+            name in bound
+            and name not in names
+            and not _NOT_A_VARIABLE.search(prompt[: match.start()].rstrip())
+        ):
+            names.append(name)
+    return tuple(names)
 
 
 def _bars_way(prompt: str) -> str | None:
@@ -282,17 +313,50 @@ def intent_for(
         if type(value).__name__ == "DataFrame"
         for column in list(getattr(value, "columns", ()))[:500]
     }
-    return read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
+    intent = read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
+    values = dict(pairs)
+    numbered = tuple(
+        name
+        for name in intent.inputs
+        if type(getattr(values[name], "index", None)).__name__ == "RangeIndex"
+        and type(values[name]).__name__ == "DataFrame"
+    )
+    if numbered and not _ASKS_POSITION.search(prompt):
+        intent = dataclasses.replace(intent, row_numbered=numbered)
+    return intent
 
 
 def check_code(intent: Intent, code: str) -> str | None:
     """What can be told from the code alone: a chart prompt whose code draws nothing, the
-    other standard deviation or variance than the one the prompt names."""
+    other standard deviation or variance than the one the prompt names, a variable the prompt
+    names as its data that the code never reads."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
-    if intent.spread:
-        return check_spread(intent.spread, code)
-    return None
+    if intent.spread and (problem := check_spread(intent.spread, code)):
+        return problem
+    return check_inputs(intent, code) or check_row_labels(intent.row_numbered, code)
+
+
+def check_inputs(intent: Intent, code: str) -> str | None:
+    """Each of the user's variables the prompt quotes is read by the code: a small model
+    answers "customers who ordered, in `orders`" from `customers` alone, or joins nothing when
+    asked to join `orders` to `customers`, and the number it prints looks fine."""
+    if not intent.inputs:
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    unread = [name for name in intent.inputs if name not in used]
+    if not unread:
+        return None
+    named = " and ".join(f"`{n}`" for n in intent.inputs)
+    missing = ", ".join(f"`{n}`" for n in unread)
+    return (
+        f"The task is about {named}; the code never reads {missing}. Use the data the task "
+        "names (they are already defined; do not rebuild them)."
+    )
 
 
 # --- sample vs population -------------------------------------------------------------------
@@ -546,6 +610,8 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
         labels.append("a chart")
     if intent.prints_number:
         labels.append("a printed number")
+    if intent.inputs:
+        labels.append("reads " + ", ".join(intent.inputs))
     return ", ".join(labels)
 
 

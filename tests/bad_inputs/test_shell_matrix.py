@@ -254,7 +254,8 @@ def test_secret_in_data_never_reaches_the_repair_prompt(shell: Any, capsys: Any)
     pd = __import__("pandas")
     shell.user_ns["users"] = pd.DataFrame({"name": ["a"], "token": [SECRET_TOKEN]})
     backend(shell).push(
-        fence("raise ValueError('bad row: ' + users.loc[0, 'token'])"), fence("print('fixed')")
+        fence("raise ValueError('bad row: ' + users.loc[0, 'token'])"),
+        fence("print('fixed', len(users))"),
     )
     gemini(shell, "check `users`")
     sent = "".join(

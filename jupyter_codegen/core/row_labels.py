@@ -1,0 +1,117 @@
+"""A printed ``idxmax()`` of a frame whose rows are numbered 0..n-1: the answer is a row number.
+
+"Which month had the lowest revenue in `sales`?" answered with
+``print(sales["revenue"].idxmin())`` prints ``5``: the label of the row, which on a frame with a
+plain RangeIndex is its position, not its month. It runs, it prints one clean value, and it is
+wrong. The check reads the code alone: a call of ``idxmax``/``idxmin`` on a column of such a
+frame (no groupby, set_index or other call between, which would give the rows real labels),
+printed directly or through a name that never reads a row back (``frame.loc[best]``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+_ARGMAX = frozenset({"idxmax", "idxmin"})
+
+
+def check_row_labels(frames: Iterable[str], code: str) -> str | None:
+    """The repair message when ``code`` prints a row number as the answer, else None.
+    ``frames``: the user's frames the prompt names whose index is a plain RangeIndex."""
+    numbered = set(frames)
+    if not numbered:
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    calls = [node for node in ast.walk(tree) if _row_number_call(node, numbered)]
+    if not calls:
+        return None
+    held = _names_holding(tree, calls)
+    read_back = _subscript_names(tree)
+    for printed in _printed(tree):
+        if isinstance(printed, ast.Call) and printed in calls:
+            return _message(printed)
+        if isinstance(printed, ast.Name) and printed.id in held and printed.id not in read_back:
+            return _message(held[printed.id])
+    return None
+
+
+def _row_number_call(node: ast.AST, frames: set[str]) -> bool:
+    """``frame["col"].idxmax()``, ``frame[mask].col.idxmin()``: only subscripts and attributes
+    between the frame and the call."""
+    if not (
+        isinstance(node, ast.Call)
+        and not node.args
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _ARGMAX
+    ):
+        return False
+    inner, steps = node.func.value, 0
+    while isinstance(inner, ast.Subscript | ast.Attribute):
+        inner, steps = inner.value, steps + 1
+    return steps > 0 and isinstance(inner, ast.Name) and inner.id in frames
+
+
+def _names_holding(tree: ast.AST, calls: list[ast.AST]) -> dict[str, ast.Call]:
+    """``best = sales["revenue"].idxmax()``: best -> the call."""
+    held: dict[str, ast.Call] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and node.value in calls
+            and isinstance(node.value, ast.Call)
+        ):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    held[target.id] = node.value
+    return held
+
+
+def _subscript_names(tree: ast.AST) -> set[str]:
+    """Names read inside any subscript (``sales.loc[best, "month"]``): the row is read back."""
+    return {
+        name.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        for name in ast.walk(node.slice)
+        if isinstance(name, ast.Name)
+    }
+
+
+def _printed(tree: ast.AST) -> list[ast.AST]:
+    """The expressions a ``print`` shows as they are (not inside a subscript or another call)."""
+    shown: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "print"
+        ):
+            for arg in node.args:
+                shown.extend(_shown(arg))
+    return shown
+
+
+def _shown(expr: ast.AST) -> list[ast.AST]:
+    if isinstance(expr, ast.JoinedStr):
+        return [part for value in expr.values for part in _shown(value)]
+    if isinstance(expr, ast.FormattedValue):
+        return _shown(expr.value)
+    return [expr]
+
+
+def _message(call: ast.Call) -> str:
+    assert isinstance(call.func, ast.Attribute)
+    frame = call.func.value
+    while isinstance(frame, ast.Subscript | ast.Attribute):
+        frame = frame.value
+    assert isinstance(frame, ast.Name)
+    source = ast.unparse(call)
+    return (
+        f"`{source}` is a row number (`{frame.id}` has the plain 0..n-1 index), not the month, "
+        f"name or label the task asks for. Read that row's value: "
+        f"{frame.id}.loc[{source}, '<column>']."
+    )
