@@ -361,3 +361,18 @@ def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_ans
     assert (
         asked.row_numbered == () and check_code(asked, 'print(sales["revenue"].idxmin())') is None
     )
+
+
+def test_a_frame_the_code_never_read_is_described_with_the_column_it_shares() -> None:
+    orders = pd.DataFrame({"order_id": [1], "customer_id": [7], "amount": [9.5]})
+    customers = pd.DataFrame({"customer_id": [7], "segment": ["Retail"]})
+    intent = intent_for(
+        "Join `orders` to `customers` on customer_id and store the totals per segment in a "
+        "Series `seg_revenue`.",
+        [("orders", orders), ("customers", customers)],
+    )
+    problem = check_code(intent, 'seg_revenue = orders.groupby("customer_id")["amount"].sum()')
+    assert problem is not None
+    assert problem.endswith(
+        "`customers` has columns customer_id, segment; it shares customer_id with `orders`."
+    )

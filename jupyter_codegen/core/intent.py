@@ -193,6 +193,9 @@ class Intent:
     #: Those of ``inputs`` that are frames with rows numbered 0..n-1 (their idxmax is a row
     #: number), unless the prompt asks for an index or position.
     row_numbered: tuple[str, ...] = ()
+    #: The columns of those of ``inputs`` that are frames (name, first columns): what a repair
+    #: that must bring one in says about it.
+    input_columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -254,6 +257,7 @@ def read_intent(
 
 # "the index of the largest", "the row number", "its position": a row label is the answer.
 _ASKS_POSITION = re.compile(r"\b(?:index|indices|row numbers?|positions?|idxmax|idxmin)\b", re.I)
+_COLUMNS_SHOWN = 20
 _QUOTED = re.compile(rf"`(?P<q>{_NAME})`")
 
 
@@ -315,6 +319,13 @@ def intent_for(
     }
     intent = read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
     values = dict(pairs)
+    frames = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
+    intent = dataclasses.replace(
+        intent,
+        input_columns=tuple(
+            (n, tuple(str(c) for c in list(values[n].columns)[:_COLUMNS_SHOWN])) for n in frames
+        ),
+    )
     numbered = tuple(
         name
         for name in intent.inputs
@@ -355,8 +366,27 @@ def check_inputs(intent: Intent, code: str) -> str | None:
     missing = ", ".join(f"`{n}`" for n in unread)
     return (
         f"The task is about {named}; the code never reads {missing}. Use the data the task "
-        "names (they are already defined; do not rebuild them)."
+        "names (they are already defined; do not rebuild them)." + _joining(intent, unread)
     )
+
+
+def _joining(intent: Intent, unread: list[str]) -> str:
+    """ " `customers` has columns customer_id, segment; it shares customer_id with `orders`.":
+    the small model asked to bring a frame in needs the column to join on more than a rule."""
+    columns = dict(intent.input_columns)
+    said = ""
+    for name in unread:
+        if name not in columns:
+            continue
+        said += f" `{name}` has columns {', '.join(columns[name])}"
+        shared = [
+            (other, [c for c in columns[name] if c in columns[other]])
+            for other in columns
+            if other != name
+        ]
+        keys = "; ".join(f"it shares {', '.join(cs)} with `{other}`" for other, cs in shared if cs)
+        said += f"; {keys}." if keys else "."
+    return said
 
 
 # --- sample vs population -------------------------------------------------------------------
