@@ -341,6 +341,9 @@ def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_ans
         'print(sales["revenue"].idxmin())',
         'low = sales["revenue"].idxmin()\nprint(f"Lowest: {low}")',
         'print("month:", sales[sales.revenue > 0].revenue.idxmin())',
+        # The label printed, the row read back only for the revenue in another print.
+        'best = sales["revenue"].idxmax()\nprint("Month:", best)\n'
+        'print("Revenue:", sales.loc[best, "revenue"])',
     ]
     for code in wrong:
         problem = check_code(intent, code)
@@ -350,6 +353,8 @@ def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_ans
         'low = sales["revenue"].idxmin()\nprint(sales.loc[low, "month"])',
         'print(sales.groupby("month")["revenue"].sum().idxmin())',  # labels are months
         'print(sales.set_index("month")["revenue"].idxmin())',
+        'best = sales["revenue"].idxmin()\nprint(best, sales.loc[best, "month"])',
+        'best = sales["revenue"].idxmin()\nrow = sales.loc[best]\nprint(best, row["month"])',
     ]
     for code in right:
         assert check_code(intent, code) is None, code

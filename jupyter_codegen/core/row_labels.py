@@ -5,7 +5,8 @@
 plain RangeIndex is its position, not its month. It runs, it prints one clean value, and it is
 wrong. The check reads the code alone: a call of ``idxmax``/``idxmin`` on a column of such a
 frame (no groupby, set_index or other call between, which would give the rows real labels),
-printed directly or through a name that never reads a row back (``frame.loc[best]``).
+printed directly or through a name, unless that print (or the code before it) reads the row
+back (``frame.loc[best, "month"]``).
 """
 
 from __future__ import annotations
@@ -30,12 +31,18 @@ def check_row_labels(frames: Iterable[str], code: str) -> str | None:
     if not calls:
         return None
     held = _names_holding(tree, calls)
-    read_back = _subscript_names(tree)
-    for printed in _printed(tree):
-        if isinstance(printed, ast.Call) and printed in calls:
-            return _message(printed)
-        if isinstance(printed, ast.Name) and printed.id in held and printed.id not in read_back:
-            return _message(held[printed.id])
+    prints = _prints(tree)
+    # A row read back outside a print (``row = sales.loc[best]``) is printed through ``row``;
+    # one read back in a print shows the row's value beside the label only in that print.
+    fetched = _subscript_names(tree) - {n for p in prints for n in _subscript_names(p)}
+    for call in prints:
+        shown = [part for arg in call.args for part in _shown(arg)]
+        beside = _subscript_names(call) | fetched
+        for part in shown:
+            if isinstance(part, ast.Call) and part in calls:
+                return _message(part)
+            if isinstance(part, ast.Name) and part.id in held and part.id not in beside:
+                return _message(held[part.id])
     return None
 
 
@@ -81,21 +88,18 @@ def _subscript_names(tree: ast.AST) -> set[str]:
     }
 
 
-def _printed(tree: ast.AST) -> list[ast.AST]:
-    """The expressions a ``print`` shows as they are (not inside a subscript or another call)."""
-    shown: list[ast.AST] = []
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "print"
-        ):
-            for arg in node.args:
-                shown.extend(_shown(arg))
-    return shown
+def _prints(tree: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
 
 
 def _shown(expr: ast.AST) -> list[ast.AST]:
+    """The expressions a print shows as they are (an f-string's parts; not inside a call)."""
     if isinstance(expr, ast.JoinedStr):
         return [part for value in expr.values for part in _shown(value)]
     if isinstance(expr, ast.FormattedValue):
