@@ -11,6 +11,8 @@ NS = {
     "sales": pd.DataFrame({"month": [1], "region": ["a"], "revenue": [1.0]}),
     "prices": pd.Series([1.0], name="price"),
     "sales_total": 3,
+    "closes": pd.Series([1.0, 2.0], index=pd.date_range("2024-01-01", periods=2)),
+    "rate_of": lambda currency: 0.9,
     "api_token": "x",
 }
 
@@ -36,6 +38,17 @@ NS = {
         ),
         ("NameError: name 'sale' is not defined", "sale.sum()", "close to `sale`: sales"),
         ("NameError: name 'visits' is not defined", "visits", "`visits` is not defined"),
+        (
+            "KeyError: -1",
+            "closes[-1] / closes[0]",
+            "`closes` is indexed by DatetimeIndex labels, not positions: `closes.iloc[-1]` is "
+            "the value at position -1",
+        ),
+        (
+            "TypeError: unsupported operand type(s) for /: 'function' and 'int'",
+            "x = 100 * (1 + rate_of / 12)",
+            "`rate_of` is a function, not a number",
+        ),
     ],
 )
 def test_hints(error, code, hint):
@@ -49,11 +62,16 @@ def test_hints(error, code, hint):
         ("KeyError: 'x'", "d['x']"),  # no frame in the code
         ("AttributeError: 'list' object has no attribute 'mean'", "sales.mean()"),
         ("KeyError: 'x'", "sales[ syntax error"),
+        ("TypeError: unsupported operand type(s) for /: 'function' and 'int'", "f() / 2"),
         ("", ""),
     ],
 )
 def test_no_hint(error, code):
     assert error_hints(error, code, NS) == ""
+
+
+def test_an_integer_key_on_integer_labels_gets_no_position_hint():
+    assert "iloc" not in error_hints("KeyError: 5", "sales.loc[5]", NS)
 
 
 def test_secret_names_are_never_suggested():

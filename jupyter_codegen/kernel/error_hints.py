@@ -19,6 +19,10 @@ from jupyter_codegen.kernel.redact import is_secret_name, redact
 
 _QUOTED = re.compile(r"""['"]([^'"]{1,200})['"]""")
 _NAME_ERROR = re.compile(r"NameError: name '([^']+)' is not defined")
+#: ``prices[-1]`` on a date-indexed Series: pandas looks the integer up as a label.
+_INTEGER_KEY = re.compile(r"^KeyError: (-?\d+)$")
+#: ``fx_rate / 12``: a function used as a number.
+_FUNCTION_OPERAND = re.compile(r"^TypeError: unsupported operand type\(s\) for .*'function'")
 _ATTRIBUTE_ERROR = re.compile(r"AttributeError: '(\w+)' object has no attribute '([^']+)'")
 #: The missing column as Polars, DuckDB, Spark, Arrow and xarray name it in their errors.
 _ENGINE_MISSING = re.compile(
@@ -62,6 +66,35 @@ def _columns_line(name: str, value: Any) -> str:
     return f"`{name}` has the columns: {', '.join(columns)}{more}"
 
 
+def _position_hints(key: int, code: str, namespace: Mapping[str, Any]) -> list[str]:
+    """The frames the code reads whose index does not hold integers: ``[key]`` was a label."""
+    hints = []
+    for name, value in _frames_in(code, namespace):
+        index = getattr(value, "index", None)
+        if index is None or str(getattr(index, "dtype", "")).startswith(("int", "uint")):
+            continue
+        hints.append(
+            f"`{name}` is indexed by {type(index).__name__} labels, not positions: "
+            f"`{name}.iloc[{key}]` is the value at position {key}"
+        )
+    return hints
+
+
+def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
+    """Names of functions the code uses as an operand of arithmetic (``fx_rate / 12``)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Name) and callable(namespace.get(side.id)):
+                    names.append(side.id)
+    return list(dict.fromkeys(names))
+
+
 def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
     """Lines to add after ``error`` (the first line of a failed run), or ''."""
     first = error.strip().splitlines()[0] if error.strip() else ""
@@ -82,6 +115,14 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
                     wanted, _columns(value), cutoff=0.8
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if (match := _INTEGER_KEY.match(first)) is not None:
+        hints.extend(_position_hints(int(match.group(1)), code, namespace))
+    if _FUNCTION_OPERAND.match(first):
+        hints.extend(
+            f"`{name}` is a function, not a number: call it with its arguments, or use the "
+            "number the task gives"
+            for name in _function_operands(code, namespace)
+        )
     if (match := _NAME_ERROR.search(first)) is not None:
         candidates = [
             n
