@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_codegen.core.join_checks import check_join, join_asked
 from jupyter_codegen.core.row_labels import check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
@@ -196,6 +197,9 @@ class Intent:
     #: The columns of those of ``inputs`` that are frames (name, first columns): what a repair
     #: that must bring one in says about it.
     input_columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The rows a join keeps, "inner" or "left", when the prompt says ("keeping only the
+    #: orders whose customer we know").
+    join: str | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -205,6 +209,7 @@ class Intent:
             or self.prints_number
             or self.spread
             or self.inputs
+            or self.join
         )
 
 
@@ -252,6 +257,7 @@ def read_intent(
         order_by_date=bool(_IN_TIME.search(prompt)),
         same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
         inputs=_inputs(prompt, bound_names - found.keys() - not_results - known_columns),
+        join=join_asked(prompt),
     )
 
 
@@ -340,12 +346,17 @@ def intent_for(
 def check_code(intent: Intent, code: str) -> str | None:
     """What can be told from the code alone: a chart prompt whose code draws nothing, the
     other standard deviation or variance than the one the prompt names, a variable the prompt
-    names as its data that the code never reads."""
+    names as its data that the code never reads, a join that keeps other rows than asked,
+    a row number printed as the answer."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
     if intent.spread and (problem := check_spread(intent.spread, code)):
         return problem
-    return check_inputs(intent, code) or check_row_labels(intent.row_numbered, code)
+    return (
+        check_inputs(intent, code)
+        or check_join(intent.join, code)
+        or check_row_labels(intent.row_numbered, code)
+    )
 
 
 def check_inputs(intent: Intent, code: str) -> str | None:

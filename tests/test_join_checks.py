@@ -1,0 +1,72 @@
+"""The rows a join keeps, as the prompt words it (core/join_checks.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_codegen.core.intent import check_code, read_intent
+from jupyter_codegen.core.join_checks import check_join, join_asked
+
+
+@pytest.mark.parametrize(
+    ("prompt", "asked"),
+    [
+        (
+            "Join `orders` and `customers` on customer_id, keeping only the orders whose "
+            "customer we know, into a DataFrame `orders_customers`.",
+            "inner",
+        ),
+        ("Show the recent orders. Leave out orders whose customer we don't know.", "inner"),
+        ("Merge the two frames and drop the rows without a match.", "inner"),
+        (
+            "Add each order's segment from `customers`. Keep every order, even when the "
+            "customer is unknown, and save it as `orders_seg`.",
+            "left",
+        ),
+        ("Join `orders` to `customers` on customer_id.", None),  # says nothing about rows
+        ("Keep every order even if unknown; keep only the known ones.", None),  # both: unclear
+    ],
+)
+def test_the_rows_a_prompt_keeps(prompt: str, asked: str | None) -> None:
+    assert join_asked(prompt) == asked
+
+
+def test_a_left_join_where_only_matches_are_asked_goes_back() -> None:
+    problem = check_join("inner", 'out = orders.merge(customers, on="id", how="left")')
+    assert problem is not None and 'how="left" keeps the others too' in problem
+    assert check_join("inner", 'out = orders.merge(customers, on="id")') is None
+    assert check_join("inner", 'out = pd.merge(orders, customers, how="inner")') is None
+    assert check_join("inner", "out = orders.set_index('id').join(customers, how='outer')")
+
+
+def test_an_inner_join_where_every_row_is_asked_goes_back() -> None:
+    problem = check_join("left", 'seg = orders.merge(customers[["id", "segment"]], on="id")')
+    assert problem is not None and "an inner join (merge's default) drops them" in problem
+    assert check_join("left", 'seg = orders.merge(customers, on="id", how="left")') is None
+    assert check_join("left", 'seg = customers.merge(orders, on="id", how="right")') is None
+    assert check_join("left", "seg = orders.set_index('id').join(customers)") is None  # left
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'x = ", ".join(names)',  # a string's join
+        "p = os.path.join(a, b)",
+        "keep = orders[orders['id'].isin(customers['id'])]",  # no join spelled out
+        "a = o.merge(c, how='left')\nb = o.merge(c)",  # two joins: which one is meant is unclear
+        "out = orders.merge(customers, how=way)",  # not a literal
+    ],
+)
+def test_what_is_not_judged(code: str) -> None:
+    assert check_join("inner", code) is None
+    assert check_join("left", code) is None
+
+
+def test_the_join_check_runs_with_the_other_code_checks() -> None:
+    intent = read_intent(
+        "Join `orders` and `customers`, keeping only the orders whose customer we know, into `oc`.",
+        ["orders", "customers"],
+    )
+    assert intent.join == "inner"
+    problem = check_code(intent, 'oc = orders.merge(customers, on="id", how="left")')
+    assert problem is not None and problem.startswith("The task keeps only the rows")
