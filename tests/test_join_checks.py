@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_codegen.core.intent import check_code, read_intent
+from jupyter_codegen.core.intent import check_code, checked_label, read_intent
 from jupyter_codegen.core.join_checks import check_join, join_asked
 
 
@@ -70,3 +70,8 @@ def test_the_join_check_runs_with_the_other_code_checks() -> None:
     assert intent.join == "inner"
     problem = check_code(intent, 'oc = orders.merge(customers, on="id", how="left")')
     assert problem is not None and problem.startswith("The task keeps only the rows")
+
+
+def test_the_status_line_names_the_join_checked() -> None:
+    intent = read_intent("Merge them and leave out orders whose customer we don't know.", [])
+    assert checked_label(intent, {}) == "inner join"

@@ -651,6 +651,8 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
         labels.append("a chart")
     if intent.prints_number:
         labels.append("a printed number")
+    if intent.join:
+        labels.append(f"{intent.join} join")
     if intent.inputs:
         labels.append("reads " + ", ".join(intent.inputs))
     return ", ".join(labels)
