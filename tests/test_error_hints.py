@@ -7,7 +7,14 @@ import pytest
 
 from jupyter_codegen.kernel.error_hints import error_hints
 
+
+def _ship(kg: float, zone: str) -> float:
+    """Cost to ship `kg` to `zone`: domestic, eu or world."""
+    return {"domestic": 4.0, "eu": 9.5, "world": 18.0}[zone] + kg
+
+
 NS = {
+    "ship": _ship,
     "sales": pd.DataFrame({"month": [1], "region": ["a"], "revenue": [1.0]}),
     "prices": pd.Series([1.0], name="price"),
     "sales_total": 3,
@@ -68,6 +75,15 @@ def test_hints(error, code, hint):
 )
 def test_no_hint(error, code):
     assert error_hints(error, code, NS) == ""
+
+
+def test_a_value_a_function_does_not_take_is_answered_with_its_docstring():
+    text = error_hints("KeyError: 'EU'", "cost = ship(3.5, 'EU')", NS)
+    assert text == (
+        "Hint: `ship` was given 'EU'; its docstring: Cost to ship `kg` to `zone`: domestic, eu or "
+        "world. (did you mean 'eu'? case matters)"
+    )
+    assert error_hints("KeyError: 'EU'", "cost = ship(3.5, zone='mars')", NS) == ""
 
 
 def test_an_integer_key_on_integer_labels_gets_no_position_hint():

@@ -80,6 +80,31 @@ def _position_hints(key: int, code: str, namespace: Mapping[str, Any]) -> list[s
     return hints
 
 
+def _argument_hints(key: str, code: str, namespace: Mapping[str, Any]) -> list[str]:
+    """``shipping_cost(3.5, 'EU')`` raised ``KeyError: 'EU'``: the function's own docstring
+    says which values it takes ("domestic, eu or world"), and the one that differs only in case."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    hints = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        values = [*node.args, *(k.value for k in node.keywords)]
+        if not any(isinstance(v, ast.Constant) and v.value == key for v in values):
+            continue
+        function = namespace.get(node.func.id)
+        doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
+        if not callable(function) or not doc:
+            continue
+        words = re.findall(r"[A-Za-z0-9_]+", doc[0])
+        close = [w for w in words if w.lower() == key.lower() and w != key]
+        hint = f"`{node.func.id}` was given {key!r}; its docstring: {doc[0]}"
+        hints.append(hint + (f" (did you mean {close[0]!r}? case matters)" if close else ""))
+    return list(dict.fromkeys(hints))
+
+
 def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
     """Names of functions the code uses as an operand of arithmetic (``fx_rate / 12``)."""
     try:
@@ -115,6 +140,8 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
                     wanted, _columns(value), cutoff=0.8
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if first.startswith("KeyError") and (missing := _QUOTED.findall(first)):
+        hints.extend(_argument_hints(missing[-1], code, namespace))
     if (match := _INTEGER_KEY.match(first)) is not None:
         hints.extend(_position_hints(int(match.group(1)), code, namespace))
     if _FUNCTION_OPERAND.match(first):
