@@ -379,5 +379,6 @@ def test_a_frame_the_code_never_read_is_described_with_the_column_it_shares() ->
     problem = check_code(intent, 'seg_revenue = orders.groupby("customer_id")["amount"].sum()')
     assert problem is not None
     assert problem.endswith(
-        "`customers` has columns customer_id, segment; it shares customer_id with `orders`."
+        "`customers` has columns customer_id, segment; it shares customer_id with `orders`. "
+        "Join on it: orders.merge(customers, on='customer_id')."
     )

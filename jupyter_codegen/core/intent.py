@@ -382,8 +382,9 @@ def check_inputs(intent: Intent, code: str) -> str | None:
 
 
 def _joining(intent: Intent, unread: list[str]) -> str:
-    """ " `customers` has columns customer_id, segment; it shares customer_id with `orders`.":
-    the small model asked to bring a frame in needs the column to join on more than a rule."""
+    """What each unread frame holds, the columns it shares with the other frames named, and
+    the join when one column is shared ("Join on it: orders.merge(customers,
+    on='customer_id')"): a small model asked to bring a frame in needs the key, not a rule."""
     columns = dict(intent.input_columns)
     said = ""
     for name in unread:
@@ -393,10 +394,17 @@ def _joining(intent: Intent, unread: list[str]) -> str:
         shared = [
             (other, [c for c in columns[name] if c in columns[other]])
             for other in columns
-            if other != name
+            if other not in unread
         ]
-        keys = "; ".join(f"it shares {', '.join(cs)} with `{other}`" for other, cs in shared if cs)
-        said += f"; {keys}." if keys else "."
+        shared = [(other, keys) for other, keys in shared if keys]
+        if not shared:
+            said += "."
+            continue
+        said += "; " + "; ".join(f"it shares {', '.join(ks)} with `{o}`" for o, ks in shared)
+        if len(shared) == 1 and len(shared[0][1]) == 1:
+            other, (key,) = shared[0]
+            said += f". Join on it: {other}.merge({name}, on={key!r})"
+        said += "."
     return said
 
 
