@@ -60,19 +60,23 @@ def _bars_problem(intent: Intent, ax: Any) -> str | None:
         lying.setdefault(way, []).extend(group.patches)
     # All bars of one way together: grouped bars (one container per column) sit side by side.
     for way, patches in lying.items():
-        share = _bar_share(patches, sideways=way == "horizontal")
-        if share is not None and share < _THINNEST:
+        measured = _bar_share(patches, sideways=way == "horizontal")
+        if measured is not None and measured[0] < _THINNEST:
+            share, gap = measured
+            width = f"{0.8 * gap:.3g}"
+            call = "plt.barh(..., height=" if way == "horizontal" else "plt.bar(..., width="
             return (
                 f"The bars are drawn {share:.0%} as wide as the spacing between them, so most "
-                "cannot be seen (on a date axis a bar's width is in days). Put the dates on the "
-                "axis as labels (x = frame['month'].dt.strftime('%Y-%m')) and rotate them "
-                "(plt.xticks(rotation=90)), or pass a width in days."
+                f"cannot be seen (on a date axis a bar's width is in days). Pass {call}{width}) "
+                "(80% of the spacing), or put the dates on the axis as labels (x = "
+                "frame['month'].dt.strftime('%Y-%m')) and rotate them (plt.xticks(rotation=90))."
             )
     return None
 
 
-def _bar_share(patches: list[Any], sideways: bool) -> float | None:
-    """The thinnest bar's width over the closest spacing of the bars' centres."""
+def _bar_share(patches: list[Any], sideways: bool) -> tuple[float, float] | None:
+    """The thinnest bar's width over the closest spacing of the bars' centres, and that
+    spacing."""
     try:
         if sideways:
             sizes = [abs(p.get_height()) for p in patches]
@@ -85,7 +89,7 @@ def _bar_share(patches: list[Any], sideways: bool) -> float | None:
     gaps = [b - a for a, b in zip(centres, centres[1:], strict=False) if b - a > 1e-9]
     if not gaps or not all(math.isfinite(s) for s in sizes):
         return None
-    return min(sizes) / min(gaps)
+    return min(sizes) / min(gaps), min(gaps)
 
 
 def _labels_problem(ax: Any) -> str | None:
