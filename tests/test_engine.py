@@ -447,3 +447,23 @@ def test_a_chart_drawn_wrong_goes_back_with_what_its_axes_show(shell, capsys, re
     assert "24 x-axis labels overlap" in sent[1]
     assert "after 3 attempts" in out and "checked: a chart" in out
     assert not __import__("matplotlib.pyplot").pyplot.get_fignums()  # inline closed them
+
+
+def test_a_repair_draws_on_a_fresh_figure_not_on_the_failed_attempts_axes(shell, capsys):
+    # Agg keeps figures open and nothing calls plt.show(): the first attempt's vertical bars
+    # would still be on the current Axes when the repaired plt.barh runs.
+    plt = __import__("matplotlib.pyplot").pyplot
+    plt.close("all")
+    shell.user_ns["counts"] = {"shipped": 5, "pending": 3, "cancelled": 1}
+    draw = "import matplotlib.pyplot as plt\nplt.{how}(list(counts), list(counts.values()))"
+    backend(shell).push(fence(draw.format(how="bar")), fence(draw.format(how="barh")))
+    gemini(shell, "Horizontal bar chart of `counts`.")
+    out = capsys.readouterr().out
+    sent = backend(shell).requests[1].turns[-1].parts[0].text
+    assert "the chart draws them vertical" in sent
+    assert "✓" in out and "checked: a chart" in out
+    figures = [plt.figure(n) for n in plt.get_fignums()]
+    assert len(figures) == 1  # the failed attempt's figure was closed
+    (ax,) = figures[0].axes
+    assert [c.orientation for c in ax.containers] == ["horizontal"]
+    plt.close("all")

@@ -42,3 +42,17 @@ def test_an_inner_limit_does_not_disarm_the_outer_one():
         while True:
             pass
     assert outer.fired.is_set()
+
+
+def test_a_failed_run_closes_the_figures_it_opened_and_leaves_the_users_open(shell):
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    mine = plt.figure()
+    failed = executor.run_code(shell, "import matplotlib.pyplot as plt\nplt.figure()\n1 / 0")
+    assert not failed.ok
+    assert plt.get_fignums() == [mine.number]
+    drew = executor.run_code(shell, "import matplotlib.pyplot as plt\nplt.figure(); plt.plot([1])")
+    assert drew.ok and len(drew.opened) == 1 and mine not in drew.opened
+    executor.close_figures(drew.opened)
+    assert plt.get_fignums() == [mine.number]
+    plt.close("all")

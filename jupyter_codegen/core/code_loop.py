@@ -29,7 +29,7 @@ from jupyter_codegen.core.job import Outcome, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
 from jupyter_codegen.kernel.error_hints import error_hints
-from jupyter_codegen.kernel.executor import run_code
+from jupyter_codegen.kernel.executor import close_figures, run_code
 from jupyter_codegen.kernel.policy import uses_names
 from jupyter_codegen.model.backends.base import ModelRequest, Reply
 from jupyter_codegen.notebook import confirm
@@ -334,6 +334,7 @@ class CodeLoop:
             )
             if problem is None:
                 return None
+            close_figures(outcome.opened)  # the repair draws afresh, not onto these Axes
             return Failure(problem, problem.splitlines()[0][:300])
         if outcome.interrupted:
             run.record(attempt.source, attempt.number, "interrupted", code)

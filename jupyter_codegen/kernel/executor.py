@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -76,6 +76,9 @@ class RunOutcome:
     #: The matplotlib figures it showed or left open, still readable after the inline backend
     #: closed them (the chart checks read their Axes: core/chart_checks.py).
     figures: tuple[Any, ...] = ()
+    #: The figures it opened that are still open: a check that fails afterwards closes them
+    #: (:func:`close_figures`), as a failed run's are closed at once.
+    opened: tuple[Any, ...] = ()
 
 
 def exception_text(exc: BaseException, known: frozenset[str] = frozenset()) -> str:
@@ -415,6 +418,23 @@ def _figures() -> frozenset[tuple[int, int, int]]:
     return frozenset(shapes)
 
 
+def _numbers(shapes: frozenset[tuple[int, int, int]]) -> set[int]:
+    return {number for number, *_ in shapes}
+
+
+def close_figures(figures: Iterable[Any]) -> None:
+    """Close these matplotlib figures where they are still open. A failed attempt's figure
+    left open (no plt.show(), or a backend such as Agg that keeps figures) would otherwise be
+    the current one when the repaired code runs: its plt.barh lands on the Axes that still
+    hold the first attempt's vertical bars, and the chart fails the check again."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    for figure in list(figures):
+        if pyplot.fignum_exists(figure.number):
+            pyplot.close(figure)
+
+
 # --- rollback -----------------------------------------------------------------------------
 
 
@@ -490,8 +510,11 @@ def run_code(
             printed="".join(budget.head),
             drew=drew,
             figures=figures,
+            opened=tuple(f for f in still_open if f.number not in _numbers(figures_before)),
         )
     restored = _rollback(shell, before) if rollback else ()
+    if rollback:
+        close_figures(f for f in _open_figures() if f.number not in _numbers(figures_before))
     if isinstance(error, KeyboardInterrupt):
         if timed_out:
             return RunOutcome(
