@@ -46,6 +46,7 @@ def test_an_inner_limit_does_not_disarm_the_outer_one():
 
 def test_a_failed_run_closes_the_figures_it_opened_and_leaves_the_users_open(shell):
     import matplotlib.pyplot as plt
+
     plt.close("all")
     mine = plt.figure()
     failed = executor.run_code(shell, "import matplotlib.pyplot as plt\nplt.figure()\n1 / 0")

@@ -382,3 +382,24 @@ def test_a_frame_the_code_never_read_is_described_with_the_column_it_shares() ->
         "`customers` has columns customer_id, segment; it shares customer_id with `orders`. "
         "Join on it: orders.merge(customers, on='customer_id')."
     )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "code", "fires"),
+    [
+        ("sample variance of the ratings in `reviews` -> `rating_var`", 'v = r["x"].std()', True),
+        ("sample variance of the ratings -> `v`", 'v = r["x"].var()', False),
+        ("sample variance of the ratings -> `v`", 'v = r["x"].std() ** 2', False),
+        ("the population variance -> `v`", "v = statistics.pstdev(xs)", True),
+        ("the standard deviation of revenue -> `sd`", 'sd = s["r"].var(ddof=0)', True),
+        ("the standard deviation of revenue -> `sd`", 'sd = np.sqrt(s["r"].var())', False),
+        ("the standard deviation of revenue -> `sd`", 'sd = s["r"].std()', False),
+        # Both words: which one is meant is not clear.
+        ("the variance and the standard deviation -> `v`, `sd`", "v = s.std()", False),
+    ],
+)
+def test_the_variance_or_the_standard_deviation_the_prompt_names(
+    prompt: str, code: str, fires: bool
+) -> None:
+    problem = check_code(read_intent(prompt, ["r", "s", "xs"]), code)
+    assert (problem is not None and "the code computes the" in problem) is fires, problem

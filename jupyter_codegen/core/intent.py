@@ -137,6 +137,8 @@ _DIGIT = re.compile(r"\d")
 _SPREAD = r"(?:standard\s+deviation|std|stdev|sd|variance|var)\b"
 _SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
 _POPULATION = re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE)
+_VARIANCE_WORD = re.compile(r"\bvariances?\b", re.IGNORECASE)
+_DEVIATION_WORD = re.compile(r"\bstandard\s+deviations?\b", re.IGNORECASE)
 
 
 # "highest first", "newest first", "in descending order": the order of the one named result.
@@ -183,6 +185,8 @@ class Intent:
     prints_number: bool = False
     #: The prompt names the sample or the population standard deviation / variance.
     spread: str | None = None
+    #: "variance" or "deviation" when the prompt names one of them and not the other.
+    measure: str | None = None
     #: "ascending" or "descending": the order the prompt asks of its one named result.
     order: str | None = None
     #: The order is in time ("newest first"): a frame is judged by its date columns only.
@@ -208,6 +212,7 @@ class Intent:
             or not self.may_change_frames
             or self.prints_number
             or self.spread
+            or self.measure
             or self.inputs
             or self.join
         )
@@ -253,6 +258,7 @@ def read_intent(
         may_change_frames=bool(_CHANGES.search(prompt)),
         prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
         spread=_spread(prompt),
+        measure=_measure(prompt),
         order=_order(prompt) if len(found) == 1 else None,
         order_by_date=bool(_IN_TIME.search(prompt)),
         same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
@@ -297,6 +303,13 @@ def _order(prompt: str) -> str | None:
     if down == up:
         return None
     return "descending" if down else "ascending"
+
+
+def _measure(prompt: str) -> str | None:
+    variance, deviation = bool(_VARIANCE_WORD.search(prompt)), bool(_DEVIATION_WORD.search(prompt))
+    if variance == deviation:
+        return None
+    return "variance" if variance else "deviation"
 
 
 def _spread(prompt: str) -> str | None:
@@ -351,6 +364,8 @@ def check_code(intent: Intent, code: str) -> str | None:
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
     if intent.spread and (problem := check_spread(intent.spread, code)):
+        return problem
+    if intent.measure and (problem := check_measure(intent.measure, code)):
         return problem
     return (
         check_inputs(intent, code)
@@ -437,6 +452,39 @@ def check_spread(asked: str, code: str) -> str | None:
             "The task asks for the population standard deviation or variance (divided by n); "
             "the code computes the sample one (pandas' .std() / .var() and ddof=1 divide by "
             "n - 1). Pass ddof=0."
+        )
+    return None
+
+
+_DEVIATIONS = frozenset({"std", "nanstd", "stdev", "pstdev", "tstd"})
+_VARIANCES = frozenset({"var", "nanvar", "variance", "pvariance", "tvar"})
+
+
+def check_measure(asked: str, code: str) -> str | None:
+    """``asked`` ("variance" or "deviation"): code that computes only the other one. A square
+    or a square root anywhere (``sd ** 2``, ``np.sqrt(v)``) may turn one into the other, and
+    leaves the code alone."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    called = {name for call in calls if (name := _called(call)[1])}
+    converts = (
+        any(isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) for node in ast.walk(tree))
+        or "sqrt" in called
+    )
+    if converts:
+        return None
+    if asked == "variance" and called & _DEVIATIONS and not called & _VARIANCES:
+        return (
+            "The task asks for the variance; the code computes the standard deviation (.std()). "
+            "Use .var() (pandas' divides by n - 1; ddof=0 divides by n)."
+        )
+    if asked == "deviation" and called & _VARIANCES and not called & _DEVIATIONS:
+        return (
+            "The task asks for the standard deviation; the code computes the variance (.var()). "
+            "Use .std() (pandas' divides by n - 1; ddof=0 divides by n)."
         )
     return None
 
