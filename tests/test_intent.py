@@ -355,6 +355,9 @@ def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_ans
         'print(sales.set_index("month")["revenue"].idxmin())',
         'best = sales["revenue"].idxmin()\nprint(best, sales.loc[best, "month"])',
         'best = sales["revenue"].idxmin()\nrow = sales.loc[best]\nprint(best, row["month"])',
+        # Read back both before and in a print: fetched all the same.
+        'b = sales["revenue"].idxmin()\nm = sales.loc[b, "month"]\n'
+        'print(b, m)\nprint(sales.loc[b, "revenue"])',
     ]
     for code in right:
         assert check_code(intent, code) is None, code

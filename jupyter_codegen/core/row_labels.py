@@ -34,7 +34,7 @@ def check_row_labels(frames: Iterable[str], code: str) -> str | None:
     prints = _prints(tree)
     # A row read back outside a print (``row = sales.loc[best]``) is printed through ``row``;
     # one read back in a print shows the row's value beside the label only in that print.
-    fetched = _subscript_names(tree) - {n for p in prints for n in _subscript_names(p)}
+    fetched = _subscript_names(tree, skip=prints)
     for call in prints:
         shown = [part for arg in call.args for part in _shown(arg)]
         beside = _subscript_names(call) | fetched
@@ -77,15 +77,19 @@ def _names_holding(tree: ast.AST, calls: list[ast.AST]) -> dict[str, ast.Call]:
     return held
 
 
-def _subscript_names(tree: ast.AST) -> set[str]:
-    """Names read inside any subscript (``sales.loc[best, "month"]``): the row is read back."""
-    return {
-        name.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Subscript)
-        for name in ast.walk(node.slice)
-        if isinstance(name, ast.Name)
-    }
+def _subscript_names(tree: ast.AST, skip: list[ast.Call] | None = None) -> set[str]:
+    """Names read inside a subscript (``sales.loc[best, "month"]``: the row is read back),
+    not looking inside the ``skip`` calls."""
+    names: set[str] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if skip and any(node is call for call in skip):
+            continue
+        if isinstance(node, ast.Subscript):
+            names.update(n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name))
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def _prints(tree: ast.AST) -> list[ast.Call]:
