@@ -273,6 +273,23 @@ def test_literal_rebinding_is_sent_back_not_run(shell):
     assert "replaces your variable `prices`" in turn_text(backend(shell).requests[1].turns[-1])
 
 
+def test_a_step_printing_a_row_number_as_the_answer_is_sent_back_not_run(shell, capsys):
+    import pandas as pd
+
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    shell.user_ns["sales"] = pd.DataFrame({"month": months, "revenue": [5.0, 9.0, 2.0]})
+    backend(shell).push(
+        step('best = sales["revenue"].idxmax()\nprint("Best month:", best)'),
+        step('best = sales.loc[sales["revenue"].idxmax()]\nprint(best["month"], best["revenue"])'),
+        final("February 2024, with 9.0."),
+    )
+    answer(shell, "Which month had the highest revenue in `sales`, and how much was it?")
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "Not run: `sales['revenue'].idxmax()` is a row number" in sent
+    assert "Best month: 1" not in capsys.readouterr().out  # the first step never ran
+    assert "best" in shell.user_ns and shell.user_ns["best"]["revenue"] == 9.0
+
+
 def test_step_needing_confirmation_is_not_run(shell, tmp_path):
     target = tmp_path / "out.txt"
     backend(shell).push(

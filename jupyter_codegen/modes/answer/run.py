@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from jupyter_codegen.core.intent import Intent, check_namespace, checked_label
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.prompt_run import PromptRun
+from jupyter_codegen.core.row_labels import check_row_labels
 from jupyter_codegen.errors import CodegenError, NoAnswerError, PolicyError, UsageError
 from jupyter_codegen.kernel.policy import Finding
 from jupyter_codegen.kernel.redact import redact
@@ -72,6 +73,9 @@ class _AnswerRun:
         self.context = run.context()
         #: The named results the prompt asks for (a chart or frames are code mode's checks).
         self.intent = Intent(names=run.intent().names)
+        #: Frames numbered 0..n-1 the prompt names: a step printing their idxmax as the answer
+        #: is sent back (the 1.5B answered "the month with the highest revenue" with "16").
+        self.row_numbered = run.intent().row_numbered
         self.told_intent = False
 
     # -- bookkeeping
@@ -101,10 +105,13 @@ class _AnswerRun:
             self.record("generated", number, "blocked", code)
             self.status.done(f"✗ {self.model} · step {number} blocked, not run")
             raise PolicyError(f"{finding.message()}; step {number} was not run.")
-        if finding is not None:
+        problem = finding.message() if finding is not None else None
+        if problem is None:
+            problem = check_row_labels(self.row_numbered, code)
+        if problem is not None:
             # Rejected (sent back), or needing the user's confirmation: a step cannot wait for
             # a click mid-loop, so the model is told to compute without it.
-            observation = Observation(error=f"Not run: {finding.message()}")
+            observation = Observation(error=f"Not run: {problem}")
         else:
             self.status.update(f"▶ {self.model} · running step {number}", force=True)
             outcome, observation = run_observed(self.shell, code, self.timeout)
