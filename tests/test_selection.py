@@ -26,6 +26,9 @@ def fence(code: str) -> str:
 def cheap(shell) -> ScriptedBackend:
     backend: ScriptedBackend = session_for(shell).backends["scripted"]  # type: ignore[assignment]
     backend.capabilities = LOCAL_LIKE
+    # One candidate is the default (measured: config.AUTO_CANDIDATES); these tests opt in as a
+    # user would, with c.Codegen.candidates.
+    session_for(shell).config.candidates = 3
     return backend
 
 
@@ -119,17 +122,21 @@ def test_greedy_code_that_needs_confirmation_is_asked_as_always(
     assert len(cheap.requests) == 1 and not (tmp_path / "written.txt").exists()
 
 
-def test_one_candidate_by_flag_on_a_cheap_backend_and_by_default_elsewhere(shell, cheap):
+def test_one_candidate_by_flag_or_by_default_and_more_only_when_asked(shell, cheap):
     cheap.push(fence("a = 1"))
     gemini(shell, "Store 1 in `a`.", "--candidates 1")
     assert len(cheap.requests) == 1
-    cheap.capabilities = ScriptedBackend().capabilities  # what Gemini declares
+    session_for(shell).config.candidates = 0  # nothing configured: one, on every backend
     cheap.push(fence("b = 2"))
     gemini(shell, "Store 2 in `b`.")
     assert len(cheap.requests) == 2
-    cheap.push(fence("c = 3"), fence("c = 3"))
-    gemini(shell, "Store 3 in `c`.", "--candidates 3")  # opt-in elsewhere
-    assert len(cheap.requests) == 4
+    cheap.capabilities = ScriptedBackend().capabilities  # what Gemini declares
+    cheap.push(fence("c = 3"))
+    gemini(shell, "Store 3 in `c`.")
+    assert len(cheap.requests) == 3
+    cheap.push(fence("d = 4"), fence("d = 4"))
+    gemini(shell, "Store 4 in `d`.", "--candidates 3")  # opt-in
+    assert len(cheap.requests) == 5
 
 
 def test_without_fork_one_candidate(shell, cheap, monkeypatch):
