@@ -33,7 +33,7 @@ def test_monthly_bars_a_day_wide_on_a_date_axis_go_back() -> None:
     problem = judged(MONTHLY, lambda: plt.bar(SALES["month"], SALES["revenue"]))
     assert problem is not None and "3% as wide as the spacing" in problem
     # The narrowest month (February, 28 days) sets the width that fits: 80 % of it.
-    assert "Pass plt.bar(..., width=22.4) (80% of the spacing)" in problem
+    assert "Fix: add width=22.4 to the bar call, as in plt.bar(x, y, width=22.4)" in problem
 
 
 def test_two_dozen_level_month_labels_overlap_and_rotated_ones_do_not() -> None:

@@ -46,6 +46,11 @@ NS = {
         ("NameError: name 'sale' is not defined", "sale.sum()", "close to `sale`: sales"),
         ("NameError: name 'visits' is not defined", "visits", "`visits` is not defined"),
         (
+            "NameError: name 'plt' is not defined",
+            "plt.bar([1], [2])",
+            "Hint: Add `import matplotlib.pyplot as plt` at the top of the code",
+        ),
+        (
             "KeyError: -1",
             "closes[-1] / closes[0]",
             "`closes` is indexed by DatetimeIndex labels, not positions: `closes.iloc[-1]` is "

@@ -63,13 +63,15 @@ def _bars_problem(intent: Intent, ax: Any) -> str | None:
         measured = _bar_share(patches, sideways=way == "horizontal")
         if measured is not None and measured[0] < _THINNEST:
             share, gap = measured
-            width = f"{0.8 * gap:.3g}"
-            call = "plt.barh(..., height=" if way == "horizontal" else "plt.bar(..., width="
+            size = "height" if way == "horizontal" else "width"
+            bar = "plt.barh" if way == "horizontal" else "plt.bar"
+            fix = f"{size}={0.8 * gap:.3g}"
             return (
                 f"The bars are drawn {share:.0%} as wide as the spacing between them, so most "
-                f"cannot be seen (on a date axis a bar's width is in days). Pass {call}{width}) "
-                "(80% of the spacing), or put the dates on the axis as labels (x = "
-                "frame['month'].dt.strftime('%Y-%m')) and rotate them (plt.xticks(rotation=90))."
+                f"cannot be seen (on a date axis a bar's width is in days). Fix: add {fix} to "
+                f"the bar call, as in {bar}(x, y, {fix}) (80% of the spacing), or put the dates "
+                "on the axis as labels (x = frame['month'].dt.strftime('%Y-%m')) and rotate them "
+                "(plt.xticks(rotation=90))."
             )
     return None
 

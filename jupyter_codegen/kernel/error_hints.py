@@ -30,6 +30,13 @@ _ENGINE_MISSING = re.compile(
 )
 #: First words of the engines' missing-column errors (pandas' are KeyErrors).
 _ENGINE_ERRORS = ("ColumnNotFoundError", "BinderException", "AnalysisException", "ColumnNotFound")
+#: The aliases everyone writes without thinking, and the import each one needs.
+_USUAL_IMPORTS = {
+    "plt": "import matplotlib.pyplot as plt",
+    "np": "import numpy as np",
+    "pd": "import pandas as pd",
+    "sns": "import seaborn as sns",
+}
 _MAX_COLUMNS = 40
 _MAX_HINT = 600
 
@@ -157,7 +164,9 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
             if isinstance(n, str) and not n.startswith("_") and not is_secret_name(n)
         ]
         close = difflib.get_close_matches(match.group(1), candidates, n=3)
-        if close:
+        if match.group(1) in _USUAL_IMPORTS:
+            hints.append(f"Add `{_USUAL_IMPORTS[match.group(1)]}` at the top of the code")
+        elif close:
             hints.append(f"Defined names close to `{match.group(1)}`: {', '.join(close)}")
         else:
             hints.append(
