@@ -36,6 +36,16 @@ def test_monthly_bars_a_day_wide_on_a_date_axis_go_back() -> None:
     assert "Fix: add width=22.4 to the bar call, as in plt.bar(x, y, width=22.4)" in problem
 
 
+def test_bars_wider_than_their_spacing_cover_each_other() -> None:
+    # The 1.5B took the date axis' width (22.4 days) to month labels, one unit apart.
+    labels = SALES["month"].dt.strftime("%Y-%m")
+    problem = judged(MONTHLY, lambda: plt.bar(labels, SALES["revenue"], width=22.4))
+    assert problem is not None
+    assert "22.4 times as wide as the spacing" in problem and "width=0.8" in problem
+    stacked = pd.DataFrame({"a": [1, 2], "b": [3, 4]}, index=["x", "y"])
+    assert judged("Stacked bar chart of it.", lambda: stacked.plot.bar(stacked=True)) is None
+
+
 def test_two_dozen_level_month_labels_overlap_and_rotated_ones_do_not() -> None:
     labels = SALES["month"].dt.strftime("%Y-%m")
     problem = judged(MONTHLY, lambda: plt.bar(labels, SALES["revenue"]))

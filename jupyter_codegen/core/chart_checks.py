@@ -17,6 +17,8 @@ from typing import Any
 from jupyter_codegen.core.intent import Intent
 
 #: A bar narrower than this share of the spacing between bars is a sliver at normal size.
+#: Bars wider than this share of their spacing cover their neighbours (grouped bars touch: 1).
+_WIDEST = 1.05
 _THINNEST = 0.2
 #: Level labels overlapping by more than this share of the narrower one's width are unreadable
 #: (matplotlib's own date labels may touch by a pixel or two: those are left alone).
@@ -61,17 +63,24 @@ def _bars_problem(intent: Intent, ax: Any) -> str | None:
     # All bars of one way together: grouped bars (one container per column) sit side by side.
     for way, patches in lying.items():
         measured = _bar_share(patches, sideways=way == "horizontal")
-        if measured is not None and measured[0] < _THINNEST:
-            share, gap = measured
-            size = "height" if way == "horizontal" else "width"
-            bar = "plt.barh" if way == "horizontal" else "plt.bar"
-            fix = f"{size}={0.8 * gap:.3g}"
+        if measured is None:
+            continue
+        share, gap = measured
+        size = "height" if way == "horizontal" else "width"
+        bar = "plt.barh" if way == "horizontal" else "plt.bar"
+        fix = f"{size}={0.8 * gap:.3g}"
+        if share < _THINNEST:
             return (
                 f"The bars are drawn {share:.0%} as wide as the spacing between them, so most "
                 f"cannot be seen (on a date axis a bar's width is in days). Fix: add {fix} to "
-                f"the bar call, as in {bar}(x, y, {fix}) (80% of the spacing), or put the dates "
-                "on the axis as labels (x = frame['month'].dt.strftime('%Y-%m')) and rotate them "
-                "(plt.xticks(rotation=90))."
+                f"the bar call, as in {bar}(x, y, {fix}), and keep x as it is (80% of the "
+                "spacing)."
+            )
+        if share > _WIDEST:
+            return (
+                f"The bars are drawn {share:.1f} times as wide as the spacing between them, so "
+                f"they cover each other. Fix: pass {fix} to the bar call, as in "
+                f"{bar}(x, y, {fix}) (80% of the spacing)."
             )
     return None
 
