@@ -17,9 +17,9 @@ from typing import Any
 from jupyter_codegen.core.intent import Intent
 
 #: A bar narrower than this share of the spacing between bars is a sliver at normal size.
+_THINNEST = 0.2
 #: Bars wider than this share of their spacing cover their neighbours (grouped bars touch: 1).
 _WIDEST = 1.05
-_THINNEST = 0.2
 #: Level labels overlapping by more than this share of the narrower one's width are unreadable
 #: (matplotlib's own date labels may touch by a pixel or two: those are left alone).
 _OVERLAP = 0.25

@@ -339,21 +339,14 @@ def intent_for(
     intent = read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
     values = dict(pairs)
     frames = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
-    intent = dataclasses.replace(
+    numbered = [n for n in frames if type(values[n].index).__name__ == "RangeIndex"]
+    return dataclasses.replace(
         intent,
         input_columns=tuple(
             (n, tuple(str(c) for c in list(values[n].columns)[:_COLUMNS_SHOWN])) for n in frames
         ),
+        row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
     )
-    numbered = tuple(
-        name
-        for name in intent.inputs
-        if type(getattr(values[name], "index", None)).__name__ == "RangeIndex"
-        and type(values[name]).__name__ == "DataFrame"
-    )
-    if numbered and not _ASKS_POSITION.search(prompt):
-        intent = dataclasses.replace(intent, row_numbered=numbered)
-    return intent
 
 
 def check_code(intent: Intent, code: str) -> str | None:

@@ -27,7 +27,11 @@ def check_row_labels(frames: Iterable[str], code: str) -> str | None:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    calls = [node for node in ast.walk(tree) if _row_number_call(node, numbered)]
+    calls = {
+        node: frame
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and (frame := _row_number_frame(node, numbered))
+    }
     if not calls:
         return None
     held = _names_holding(tree, calls)
@@ -40,29 +44,26 @@ def check_row_labels(frames: Iterable[str], code: str) -> str | None:
         beside = _subscript_names(call) | fetched
         for part in shown:
             if isinstance(part, ast.Call) and part in calls:
-                return _message(part)
+                return _message(part, calls[part])
             if isinstance(part, ast.Name) and part.id in held and part.id not in beside:
-                return _message(held[part.id])
+                return _message(held[part.id], calls[held[part.id]])
     return None
 
 
-def _row_number_call(node: ast.AST, frames: set[str]) -> bool:
-    """``frame["col"].idxmax()``, ``frame[mask].col.idxmin()``: only subscripts and attributes
-    between the frame and the call."""
-    if not (
-        isinstance(node, ast.Call)
-        and not node.args
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _ARGMAX
-    ):
-        return False
-    inner, steps = node.func.value, 0
+def _row_number_frame(call: ast.Call, frames: set[str]) -> str | None:
+    """The frame of ``frame["col"].idxmax()``, ``frame[mask].col.idxmin()`` (only subscripts
+    and attributes between the frame and the call), else None."""
+    if call.args or not isinstance(call.func, ast.Attribute) or call.func.attr not in _ARGMAX:
+        return None
+    inner, steps = call.func.value, 0
     while isinstance(inner, ast.Subscript | ast.Attribute):
         inner, steps = inner.value, steps + 1
-    return steps > 0 and isinstance(inner, ast.Name) and inner.id in frames
+    if steps == 0 or not isinstance(inner, ast.Name) or inner.id not in frames:
+        return None
+    return inner.id
 
 
-def _names_holding(tree: ast.AST, calls: list[ast.AST]) -> dict[str, ast.Call]:
+def _names_holding(tree: ast.AST, calls: dict[ast.Call, str]) -> dict[str, ast.Call]:
     """``best = sales["revenue"].idxmax()``: best -> the call."""
     held: dict[str, ast.Call] = {}
     for node in ast.walk(tree):
@@ -111,15 +112,10 @@ def _shown(expr: ast.AST) -> list[ast.AST]:
     return [expr]
 
 
-def _message(call: ast.Call) -> str:
-    assert isinstance(call.func, ast.Attribute)
-    frame = call.func.value
-    while isinstance(frame, ast.Subscript | ast.Attribute):
-        frame = frame.value
-    assert isinstance(frame, ast.Name)
+def _message(call: ast.Call, frame: str) -> str:
     source = ast.unparse(call)
     return (
-        f"`{source}` is a row number (`{frame.id}` has the plain 0..n-1 index), not the month, "
+        f"`{source}` is a row number (`{frame}` has the plain 0..n-1 index), not the month, "
         f"name or label the task asks for. Read that row's value: "
-        f"{frame.id}.loc[{source}, '<column>']."
+        f"{frame}.loc[{source}, '<column>']."
     )

@@ -418,10 +418,6 @@ def _figures() -> frozenset[tuple[int, int, int]]:
     return frozenset(shapes)
 
 
-def _numbers(shapes: frozenset[tuple[int, int, int]]) -> set[int]:
-    return {number for number, *_ in shapes}
-
-
 def close_figures(figures: Iterable[Any]) -> None:
     """Close these matplotlib figures where they are still open. A failed attempt's figure
     left open (no plt.show(), or a backend such as Agg that keeps figures) would otherwise be
@@ -486,6 +482,7 @@ def run_code(
     # A plain copy (C speed): which names are the user's is sorted out only if it failed.
     before = dict(shell.user_ns) if rollback else {}
     figures_before = _figures()
+    open_before = {number for number, *_ in figures_before}
     result: Any = None
     stray: BaseException | None = None
     with _time_limit(timeout) as limit:
@@ -510,11 +507,11 @@ def run_code(
             printed="".join(budget.head),
             drew=drew,
             figures=figures,
-            opened=tuple(f for f in still_open if f.number not in _numbers(figures_before)),
+            opened=tuple(f for f in still_open if f.number not in open_before),
         )
     restored = _rollback(shell, before) if rollback else ()
     if rollback:
-        close_figures(f for f in _open_figures() if f.number not in _numbers(figures_before))
+        close_figures(f for f in _open_figures() if f.number not in open_before)
     if isinstance(error, KeyboardInterrupt):
         if timed_out:
             return RunOutcome(

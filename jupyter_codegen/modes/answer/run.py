@@ -72,10 +72,11 @@ class _AnswerRun:
         self.user_names = set(self.session.user_names())  # the names before any step ran
         self.context = run.context()
         #: The named results the prompt asks for (a chart or frames are code mode's checks).
-        self.intent = Intent(names=run.intent().names)
+        intent = run.intent()
+        self.intent = Intent(names=intent.names)
         #: Frames numbered 0..n-1 the prompt names: a step printing their idxmax as the answer
         #: is sent back (the 1.5B answered "the month with the highest revenue" with "16").
-        self.row_numbered = run.intent().row_numbered
+        self.row_numbered = intent.row_numbered
         self.told_intent = False
 
     # -- bookkeeping
