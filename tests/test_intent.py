@@ -406,3 +406,16 @@ def test_the_variance_or_the_standard_deviation_the_prompt_names(
 ) -> None:
     problem = check_code(read_intent(prompt, ["r", "s", "xs"]), code)
     assert (problem is not None and "the code computes the" in problem) is fires, problem
+
+
+def test_a_frame_without_an_index_is_not_row_numbered() -> None:
+    class DataFrame:  # as Spark's: the name, columns, and an index that raises
+        columns = ["page", "visits"]
+
+        @property
+        def index(self) -> None:
+            raise AttributeError("Attribute `index` is not supported.")
+
+    intent = intent_for("Print the busiest page in `visits`.", [("visits", DataFrame())])
+    assert intent.inputs == ("visits",) and intent.row_numbered == ()
+    assert intent.input_columns == (("visits", ("page", "visits")),)

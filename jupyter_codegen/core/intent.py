@@ -339,7 +339,10 @@ def intent_for(
     intent = read_intent(prompt, (n for n, _ in pairs), columns=columns, functions=functions)
     values = dict(pairs)
     frames = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
-    numbered = [n for n in frames if type(values[n].index).__name__ == "RangeIndex"]
+    # getattr: Spark's and Polars' DataFrames have no index (Spark raises on the attribute).
+    numbered = [
+        n for n in frames if type(getattr(values[n], "index", None)).__name__ == "RangeIndex"
+    ]
     return dataclasses.replace(
         intent,
         input_columns=tuple(
