@@ -410,7 +410,7 @@ def test_the_variance_or_the_standard_deviation_the_prompt_names(
 
 def test_a_frame_without_an_index_is_not_row_numbered() -> None:
     class DataFrame:  # as Spark's: the name, columns, and an index that raises
-        columns = ["page", "visits"]
+        columns = ["page", "hits"]
 
         @property
         def index(self) -> None:
@@ -418,4 +418,4 @@ def test_a_frame_without_an_index_is_not_row_numbered() -> None:
 
     intent = intent_for("Print the busiest page in `visits`.", [("visits", DataFrame())])
     assert intent.inputs == ("visits",) and intent.row_numbered == ()
-    assert intent.input_columns == (("visits", ("page", "visits")),)
+    assert intent.input_columns == (("visits", ("page", "hits")),)
