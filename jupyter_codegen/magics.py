@@ -155,16 +155,22 @@ class GeminiMagics(Magics):
     # --- line magic ------------------------------------------------------------------------
 
     def _subcommand(self, line: str) -> None:
-        words = shlex.split(line)
-        if not words:
+        name, _, rest = line.strip().partition(" ")
+        if not name:
             return self._help([])
-        handler = self.subcommands.get(words[0])
+        handler = self.subcommands.get(name)
         if handler is None:
             raise UsageError(
-                f"Unknown subcommand '{words[0]}'. Use one of: {', '.join(self.subcommands)}; "
+                f"Unknown subcommand '{name}'. Use one of: {', '.join(self.subcommands)}; "
                 "or write a prompt in a %%gemini cell."
             )
-        handler(words[1:])
+        if name == "context":  # a prompt as typed: "what's the total" has no closing quote
+            return handler([rest.strip()] if rest.strip() else [])
+        try:
+            words = shlex.split(rest)
+        except ValueError as exc:
+            raise UsageError(f"%gemini {name}: {exc} in {rest.strip()!r}.") from None
+        handler(words)
 
     def _status(self, args: list[str]) -> None:
         from jupyter_codegen.status import describe_status

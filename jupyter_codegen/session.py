@@ -19,6 +19,7 @@ from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.kernel.redact import NamespaceScan
 from jupyter_codegen.mcp import servers as mcp_servers
 from jupyter_codegen.model.backends import Backend, Capabilities, capabilities_of, create_backend
+from jupyter_codegen.model.formulas import formulas_for
 from jupyter_codegen.notebook.display import note
 from jupyter_codegen.notebook.frontend import HINT_KEY, FallbackFrontend, Frontend, FrontendLink
 from jupyter_codegen.notebook.history import History
@@ -144,7 +145,7 @@ class CodegenSession:
         it (``scan_namespace(user_ns)``), when it has; ``focused``: for a small model (a
         backend with ``compact_prompts``), only what the prompt names is described."""
         namespace = self.shell.user_ns
-        return build_context(
+        context = build_context(
             namespace,
             hidden=[*self.shell.user_ns_hidden, *mcp_servers.found(namespace)],
             prompt=prompt,
@@ -156,6 +157,9 @@ class CodegenSession:
             scan=scan,
             focused=focused,
         )
+        if focused:
+            context.formulas = formulas_for(prompt)
+        return context
 
     # --- what generated code may call -------------------------------------------------------
 

@@ -202,6 +202,8 @@ def test_config_subcommand(shell, capsys):
         shell.run_line_magic("gemini", "config nope=1")
     with pytest.raises(UsageError, match="Bad value for max_fixes"):
         shell.run_line_magic("gemini", "config max_fixes=many")
+    with pytest.raises(UsageError, match='No closing quotation in "model=\'gemini"'):
+        shell.run_line_magic("gemini", "config model='gemini")
 
 
 def test_history_and_context_subcommands(shell, capsys):
@@ -211,6 +213,9 @@ def test_history_and_context_subcommands(shell, capsys):
     out = capsys.readouterr().out
     assert "sales_total: int = 5" in out
     assert "api_key" not in out and "AIza" not in out
+    # A prompt as typed: an apostrophe is not an unclosed quote.
+    shell.run_line_magic("gemini", "context what's `sales_total` doubled?")
+    assert "sales_total: int = 5" in capsys.readouterr().out
     backend(shell).push(fence("q = 1"))
     gemini(shell, "make q")
     shell.run_line_magic("gemini", "history")

@@ -108,6 +108,8 @@ class KernelContext:
     omitted: list[str] = field(default_factory=list)
     #: The engines of the described variables (Dask, Polars, ...): one line of advice each.
     engines: list[str] = field(default_factory=list)
+    #: Definitions the task names, for a small model (model/formulas.py); shown last.
+    formulas: list[str] = field(default_factory=list)
     budget: int = 6000
 
     def render(self) -> str:
@@ -140,6 +142,9 @@ class KernelContext:
             parts.extend(self.tool_servers)
         if self.last_error:
             parts.append(f"Last error in the kernel: {self.last_error}")
+        if self.formulas:
+            parts.append("Formulas:")
+            parts.extend(f"- {note}" for note in self.formulas)
         return "\n".join(parts)
 
     def omitted_line(self) -> str:
