@@ -419,3 +419,45 @@ def test_a_frame_without_an_index_is_not_row_numbered() -> None:
     intent = intent_for("Print the busiest page in `visits`.", [("visits", DataFrame())])
     assert intent.inputs == ("visits",) and intent.row_numbered == ()
     assert intent.input_columns == (("visits", ("page", "hits")),)
+
+
+def test_an_id_read_through_loc_on_a_frame_numbered_0_to_n_picks_other_rows() -> None:
+    customers = pd.DataFrame({"customer_id": [1, 2, 3, 4], "name": ["Ava", "Ben", "Cy", "Di"]})
+    orders = pd.DataFrame({"order_id": [10, 11], "customer_id": [2, 4], "amount": [5.0, 7.0]})
+    items = [("customers", customers), ("orders", orders)]
+    intent = intent_for(
+        "The orders in `orders` with the customer's name from `customers` next to each, in a "
+        "DataFrame `named`.",
+        items,
+    )
+    assert dict(intent.id_columns)["customers"] == ("customer_id",)
+    wrong = [
+        'named = orders.copy()\nnamed["name"] = named.apply('
+        'lambda row: customers.loc[row["customer_id"], "name"], axis=1)',
+        'named = orders.assign(name=customers.loc[orders["customer_id"], "name"].values)',
+        'named = orders.assign(name=[customers.at[c.customer_id, "name"] for c in '
+        "orders.itertuples()])",
+    ]
+    for code in wrong:
+        problem = check_code(intent, code)
+        assert problem is not None and "looks a row up by its number" in problem, code
+        assert "merge on it (.merge(customers, on='customer_id'))" in problem
+    right = [
+        'named = orders.merge(customers, on="customer_id")',
+        'by_id = customers.set_index("customer_id")\n'
+        'named = orders.assign(name=by_id.loc[orders["customer_id"], "name"].values)',
+        'customers = customers.set_index("customer_id")\n'
+        'named = orders.assign(name=customers.loc[orders["customer_id"], "name"].values)',
+        'named = orders.merge(customers.loc[customers["customer_id"] > 1], on="customer_id")',
+        'named = orders.merge(customers, on="customer_id")\nprint(customers.loc[0, "name"])',
+    ]
+    for code in right:
+        assert check_code(intent, code) is None, code
+
+
+def test_a_column_that_counts_like_the_rows_is_no_id() -> None:
+    # Ids 0..n-1 are the row numbers: a lookup by them is right (and a float column no id).
+    frame = pd.DataFrame({"slot": [0, 1, 2], "price": [1.0, 2.0, 3.0], "pos": [5, 6, 7]})
+    intent = intent_for("Prices per slot in `frame` as a Series `p`.", [("frame", frame)])
+    assert dict(intent.id_columns)["frame"] == ("pos",)
+    assert check_code(intent, 'p = frame.loc[frame["slot"], "price"]') is None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_codegen.core.join_checks import check_join, join_asked
-from jupyter_codegen.core.row_labels import check_row_labels
+from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -201,6 +201,9 @@ class Intent:
     #: The columns of those of ``inputs`` that are frames (name, first columns): what a repair
     #: that must bring one in says about it.
     input_columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The integer columns of the 0..n-1 frames of ``inputs`` whose first values are not the
+    #: row numbers (ids): read through ``.loc`` they pick other rows (core/row_labels.py).
+    id_columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: The rows a join keeps, "inner" or "left", when the prompt says ("keeping only the
     #: orders whose customer we know").
     join: str | None = None
@@ -349,6 +352,18 @@ def intent_for(
             (n, tuple(str(c) for c in list(values[n].columns)[:_COLUMNS_SHOWN])) for n in frames
         ),
         row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
+        id_columns=tuple((n, _id_columns(values[n])) for n in numbered),
+    )
+
+
+def _id_columns(frame: Any) -> tuple[str, ...]:
+    """The integer columns of ``frame`` whose first values are not 0, 1, 2 (three rows read)."""
+    head = frame.iloc[:3]
+    positions = list(range(len(head)))
+    return tuple(
+        str(column)
+        for column, dtype in zip(head.columns, head.dtypes, strict=False)
+        if getattr(dtype, "kind", None) in ("i", "u") and head[column].tolist() != positions
     )
 
 
@@ -356,7 +371,7 @@ def check_code(intent: Intent, code: str) -> str | None:
     """What can be told from the code alone: a chart prompt whose code draws nothing, the
     other standard deviation or variance than the one the prompt names, a variable the prompt
     names as its data that the code never reads, a join that keeps other rows than asked,
-    a row number printed as the answer."""
+    a row number printed as the answer, an id read as a row number."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
     if intent.spread and (problem := check_spread(intent.spread, code)):
@@ -367,6 +382,7 @@ def check_code(intent: Intent, code: str) -> str | None:
         check_inputs(intent, code)
         or check_join(intent.join, code)
         or check_row_labels(intent.row_numbered, code)
+        or check_id_lookup(dict(intent.id_columns), code)
     )
 
 

@@ -12,7 +12,7 @@ back (``frame.loc[best, "month"]``).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _ARGMAX = frozenset({"idxmax", "idxmin"})
 
@@ -119,3 +119,71 @@ def _message(call: ast.Call, frame: str) -> str:
         f"name or label the task asks for. Read that row's value: "
         f"{frame}.loc[{source}, '<column>']."
     )
+
+
+#: Row lookups by label or by position: an id read through any of them picks a row by number.
+_LOOKUPS = frozenset({"loc", "at", "iloc", "iat"})
+
+
+def check_id_lookup(id_columns: Mapping[str, Iterable[str]], code: str) -> str | None:
+    """The repair message when ``code`` looks a row up by an id: ``customers.loc[row[
+    "customer_id"], "name"]`` on a frame numbered 0..n-1 reads the row *numbered* 8 for the
+    customer whose id is 8 (the 1.5B joined names this way, each one a customer off). It
+    runs and looks right. ``id_columns``: the user's 0..n-1 frames the prompt names, each with
+    its integer columns whose values are not the row numbers. A frame the code rebinds or
+    re-indexes in place (``set_index(..., inplace=True)``) is left alone."""
+    frames = {name: set(columns) for name, columns in id_columns.items() if columns}
+    if not frames:
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    frames = {name: cols for name, cols in frames.items() if not _reindexed(tree, name)}
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr in _LOOKUPS
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id in frames
+        ):
+            continue
+        frame = node.value.value.id
+        key = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+        column = _column_of(key)
+        if column in frames[frame]:
+            return (
+                f"`{ast.unparse(node)}` looks a row up by its number: `{frame}` has the plain "
+                f"0..n-1 index, so the {column} values pick other rows than the ones with that "
+                f"{column}. Match on the column instead: merge on it "
+                f"(.merge({frame}, on='{column}')) or {frame}.set_index('{column}') first."
+            )
+    return None
+
+
+def _column_of(key: ast.AST) -> str | None:
+    """``row["customer_id"]`` or ``row.customer_id``: the column read; else None."""
+    if isinstance(key, ast.Subscript) and isinstance(key.slice, ast.Constant):
+        return key.slice.value if isinstance(key.slice.value, str) else None
+    if isinstance(key, ast.Attribute):
+        return key.attr
+    return None
+
+
+def _reindexed(tree: ast.AST, frame: str) -> bool:
+    """The code binds ``frame`` anew or calls one of its methods in place."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == frame for t in targets):
+                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == frame
+            and any(k.arg == "inplace" for k in node.keywords)
+        ):
+            return True
+    return False
