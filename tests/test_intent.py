@@ -99,6 +99,10 @@ def test_namespace_verdicts_name_the_result_and_its_kind() -> None:
     assert wrong is not None
     assert "`n_high`, an int; the code made it a float" in wrong
     assert "`top`, a list; the code made it a DataFrame" in wrong
+    span = check_namespace(
+        Intent(names=(Expected("avg_days", "number"),)), {"avg_days": pd.Timedelta(days=3)}
+    )
+    assert span is not None and "(a time span: take its .days, or divide by" in span
 
 
 def test_a_number_is_any_real_scalar_but_not_a_matrix_or_a_bool() -> None:

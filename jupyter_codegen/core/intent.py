@@ -676,7 +676,11 @@ def check_values(intent: Intent, kinds: Mapping[str, str]) -> str | None:
         if kind is None:
             problems.append(f"the task asks for {asked}; the code left it undefined")
         elif expected.kind and not _matches(expected.kind, kind):
-            problems.append(f"the task asks for {asked}; the code made it {_a(kind)}")
+            problem = f"the task asks for {asked}; the code made it {_a(kind)}"
+            if "Timedelta" in kind and expected.kind in ("number", "int"):
+                # The 1.5B averaged date differences into "311 days 08:20" three times over.
+                problem += " (a time span: take its .days, or divide by pd.Timedelta(days=1))"
+            problems.append(problem)
     if not problems:
         return None
     text = "; ".join(problems)
