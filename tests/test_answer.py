@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from gemini_server import GeminiTestServer, executable_code, rules_responder, text
 
@@ -186,6 +187,38 @@ def test_answer_without_marker_and_local_style_prompts(shell, capsys):
     assert "one or two sentences" in turn_text(requests[1].turns[-1])
     assert "rows: 3" in turn_text(requests[1].turns[-1])
     assert "The table has 3 rows." in capsys.readouterr().out
+
+
+def test_a_small_model_starts_afresh_after_a_failed_step_told_why_not_shown_its_code(shell):
+    backend(shell).capabilities = LOCAL_LIKE
+    shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
+    backend(shell).push(
+        "```python\nprint(orders['segment'].nunique())\n```",
+        "```python\nprint('total:', orders['amount'].sum())\n```",
+        "The total is 12.0.",
+    )
+    answer(shell, "What is the total amount in `orders`?")
+    first, retry, last = backend(shell).requests
+    sent = turn_text(retry.turns[-1])
+    # One user turn after the few-shot ones: the question, why it failed, the columns.
+    assert len(retry.turns) == len(first.turns)
+    assert "An earlier attempt failed:" in sent and "KeyError" in sent
+    assert "Hint: `orders` has the columns: customer_id, amount" in sent
+    assert "orders['segment']" not in sent
+    # After a step that ran, the conversation goes on as before.
+    assert "total: 12.0" in turn_text(last.turns[-1])
+
+
+def test_a_failed_step_of_any_model_gets_the_error_hints(shell):
+    shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
+    backend(shell).push(
+        step("print(orders['segment'].nunique())"),
+        step("print(orders['amount'].sum())"),
+        final("12.0"),
+    )
+    answer(shell, "What is the total amount in `orders`?")
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "Hint: `orders` has the columns: customer_id, amount" in sent
 
 
 def test_local_step_budget_is_shorter(shell):

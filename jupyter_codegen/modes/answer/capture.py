@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from jupyter_codegen.kernel.error_hints import error_hints
 from jupyter_codegen.kernel.executor import RunOutcome, run_code
 from jupyter_codegen.kernel.redact import redact
 
@@ -39,6 +40,8 @@ class Observation:
     result: str = ""
     #: The error (traceback of the step's own frames), empty when the step ran cleanly.
     error: str = ""
+    #: Facts from the kernel for fixing ``error`` (kernel/error_hints.py), one "Hint:" a line.
+    hints: str = ""
 
     @property
     def ok(self) -> bool:
@@ -61,6 +64,8 @@ class Observation:
             parts.append("Value of the last expression:\n" + _bounded(self.result, limit))
         if self.error:
             parts.append("Error:\n" + _bounded(self.error.strip("\n"), limit))
+            if self.hints:
+                parts.append(self.hints)
             # run_code rolls a failed run back: the model must not count on what the step set.
             parts.append("(The variables this step assigned were not kept.)")
         if not parts:
@@ -200,4 +205,7 @@ def run_observed(shell: Any, code: str, timeout: float) -> tuple[RunOutcome, Obs
         error = f"TimeoutError: stopped after the {timeout:g} s time limit"
     else:
         error = "" if outcome.ok else (outcome.error_text or outcome.error_line)
-    return outcome, Observation(redact(capture.output()), redact(capture.result), redact(error))
+    # Facts for the fix, as code mode's repairs get them (the columns of a KeyError's frame).
+    hints = error_hints(outcome.error_line, code, shell.user_ns) if error else ""
+    observed = Observation(redact(capture.output()), redact(capture.result), redact(error))
+    return outcome, replace(observed, hints=redact(hints))

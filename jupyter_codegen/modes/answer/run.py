@@ -32,6 +32,7 @@ from jupyter_codegen.modes.answer.steps import (
     first_request,
     follow_up,
     parse_move,
+    retry_request,
     sandbox_request,
     step_note,
 )
@@ -148,6 +149,16 @@ class _AnswerRun:
                 return None
             step = self.run_step(len(steps) + 1, move.code, move.text)
             steps.append(step)
+            if self.protocol.local and left > 1 and not any(s.observation.ok for s in steps):
+                # Nothing computed yet: a fresh start that is told why, not the failing code.
+                request = retry_request(
+                    self.context,
+                    self.job.prompt,
+                    f"{step.observation.error}\n{step.observation.hints}",
+                    self.protocol,
+                    max_output_tokens=self.max_output_tokens,
+                )
+                continue
             said = reply.text or f"```python\n{move.code}```"
             request = follow_up(request, said, step, left - 1, self.protocol)
 

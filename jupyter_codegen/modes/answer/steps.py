@@ -20,7 +20,7 @@ from jupyter_codegen.errors import NoCodeError
 from jupyter_codegen.model.backends import Capabilities
 from jupyter_codegen.model.backends.base import CodeEvent, ModelRequest, Reply, Turn
 from jupyter_codegen.model.extract import extract_code
-from jupyter_codegen.model.prompting import render
+from jupyter_codegen.model.prompting import failure_summary, render
 from jupyter_codegen.modes.answer.capture import Step
 
 #: First line of a final answer in the step protocol.
@@ -132,6 +132,17 @@ def first_request(
         turns=(Turn.user(render(name, context=context, task=task)),),
         max_output_tokens=max_output_tokens,
     )
+
+
+def retry_request(
+    context: str, task: str, error: str, protocol: StepProtocol, *, max_output_tokens: int = 4096
+) -> ModelRequest:
+    """The question asked afresh, told how the last step failed, without that step's code: a
+    small model shown its failing step wrote it again unchanged (the 1.5B ran the same
+    ``orders["segment"]`` step three times), as in code mode (prompting.retry_request)."""
+    first = first_request(context, task, protocol, max_output_tokens=max_output_tokens)
+    body = render("answer_local_retry", context=context, task=task, error=failure_summary(error))
+    return replace(first, turns=(Turn.user(body),))
 
 
 def follow_up(
