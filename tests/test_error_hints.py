@@ -86,8 +86,10 @@ def test_a_value_a_function_does_not_take_is_answered_with_its_docstring():
     text = error_hints("KeyError: 'EU'", "cost = ship(3.5, 'EU')", NS)
     assert text == (
         "Hint: `ship` was given 'EU'; its docstring: Cost to ship `kg` to `zone`: domestic, eu or "
-        "world. (did you mean 'eu'? case matters)"
+        "world. (did you mean 'eu'? case matters: ship(3.5, 'eu'))"
     )
+    keyword = error_hints("KeyError: 'EU'", "cost = ship(kg=3.5, zone='EU')", NS)
+    assert keyword.endswith("case matters: ship(kg=3.5, zone='eu'))")
     assert error_hints("KeyError: 'EU'", "cost = ship(3.5, zone='mars')", NS) == ""
 
 

@@ -8,6 +8,7 @@ import dataclasses
 import enum
 from typing import Literal
 
+import pandas as pd
 import pytest
 
 from jupyter_codegen import register, unregister
@@ -285,6 +286,25 @@ def test_invalid_arguments_from_code_go_back_for_repair(shell):
     assert "'C', 'F', got 'kelvin' (str)" in repair
     calls = session_for(shell).history.entries[-1].calls
     assert [c.ok for c in calls] == [False, True]
+
+
+def test_a_column_handed_to_a_function_of_one_value_is_told_to_call_it_per_row(shell):
+    @register
+    def parcel_cost(weight_kg: float, zone: str) -> float:
+        """Cost of one parcel."""
+        return weight_kg * 2
+
+    shell.user_ns["parcels"] = pd.DataFrame({"weight_kg": [1.0, 2.0], "zone": ["eu", "eu"]})
+    scripted(shell).push(
+        fence("costs = parcel_cost(parcels['weight_kg'], 'eu')"),
+        fence("costs = [parcel_cost(w, z) for w, z in zip(parcels['weight_kg'], parcels['zone'])]"),
+    )
+    shell.run_cell_magic("gemini", "", "Price every parcel in `parcels` into `costs`")
+    assert shell.user_ns["costs"] == [2.0, 4.0]
+    repair = scripted(shell).requests[1].turns[-1].parts[0].text
+    assert "parcel_cost() takes one value per argument, not a column (weight_kg): call it once" in (
+        repair
+    )
 
 
 def test_function_raising_in_code_fails_like_any_error(shell):

@@ -324,9 +324,19 @@ class RegisteredFunction:
         try:
             return self.prepare(bound.arguments)
         except ArgumentError as exc:
+            columns = [n for n, v in bound.arguments.items() if _is_column(v)]
+            # The 1.5B handed a whole column to a function of one parcel, three attempts over.
+            per_row = (
+                f". {self.name}() takes one value per argument, not a column "
+                f"({', '.join(columns)}): call it once per row, e.g. "
+                "[f(a, b) for a, b in zip(frame['x'], frame['y'])]"
+                " or frame.apply(lambda row: f(row['x'], row['y']), axis=1)."
+                if columns
+                else ""
+            )
             raise InvalidArgumentsError(
                 f"{self.name}() got invalid arguments: {exc}. "
-                f"Signature: {self.name}{self.schema.python_signature()}",
+                f"Signature: {self.name}{self.schema.python_signature()}{per_row}",
                 str(exc),
             ) from None
 
@@ -348,6 +358,14 @@ class RegisteredFunction:
         call.__signature__ = self.schema.signature  # type: ignore[attr-defined]
         call._jupyter_codegen_wrapper = True  # type: ignore[attr-defined]
         return call
+
+
+def _is_column(value: Any) -> bool:
+    """A pandas Series or Index, or a numpy array: many values where a function takes one."""
+    kind = type(value)
+    return (kind.__module__.startswith("pandas") and kind.__name__ in ("Series", "Index")) or (
+        kind.__module__ == "numpy" and kind.__name__ == "ndarray"
+    )
 
 
 def _bound_loosely(entry: RegisteredFunction, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -108,8 +108,23 @@ def _argument_hints(key: str, code: str, namespace: Mapping[str, Any]) -> list[s
         words = re.findall(r"[A-Za-z0-9_]+", doc[0])
         close = [w for w in words if w.lower() == key.lower() and w != key]
         hint = f"`{node.func.id}` was given {key!r}; its docstring: {doc[0]}"
-        hints.append(hint + (f" (did you mean {close[0]!r}? case matters)" if close else ""))
+        if close:
+            # The concrete call: told "did you mean 'eu'?", the 1.5B still wrote the prompt's 'EU'.
+            fixed = ast.unparse(_with_constant(node, key, close[0]))
+            hint += f" (did you mean {close[0]!r}? case matters: {fixed})"
+        hints.append(hint)
     return list(dict.fromkeys(hints))
+
+
+def _with_constant(call: ast.Call, old: str, new: str) -> ast.Call:
+    """``call`` with each argument that is the constant ``old`` replaced by ``new``."""
+
+    def swap(value: ast.expr) -> ast.expr:
+        same = isinstance(value, ast.Constant) and value.value == old
+        return ast.Constant(new) if same else value
+
+    keywords = [ast.keyword(k.arg, swap(k.value)) for k in call.keywords]
+    return ast.Call(call.func, [swap(a) for a in call.args], keywords)
 
 
 def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
