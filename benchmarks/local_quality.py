@@ -45,7 +45,7 @@ import quality_tasks as qt  # noqa: E402
 import report  # noqa: E402
 
 #: The magic's own closing status line when it is printed (outside a kernel).
-_STATUS = re.compile(r"^[✓✗■?] \S.* · .*$", re.M)
+_STATUS = re.compile(r"^[✓✗■⚠?] \S.* · .*$", re.M)
 
 
 def select(only: str | None, names: str | None) -> list[qt.Task]:

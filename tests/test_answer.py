@@ -171,6 +171,8 @@ def test_unsupported_number_is_flagged(shell, capsys):
     assert outcome_out is None
     out = capsys.readouterr().out
     assert "12.7%⚠" in out
+    # A figure no step showed is no ✓.
+    assert "⚠ scripted · answered after 1 step(s) · 1 figure(s) in no step's output" in out
     assert "Not found in any step's output: 12.7%" in out
     assert "300⚠" not in out
 
@@ -219,6 +221,14 @@ def test_a_failed_step_of_any_model_gets_the_error_hints(shell):
     answer(shell, "What is the total amount in `orders`?")
     sent = turn_text(backend(shell).requests[1].turns[-1])
     assert "Hint: `orders` has the columns: customer_id, amount" in sent
+
+
+def test_an_answer_no_step_computed_is_no_tick(shell, capsys):
+    backend(shell).push(step("print(undefined_name)"), step("print(undefined_name)"), final("4."))
+    answer(shell, "What is 2 + 2?", "--max-steps 2")
+    out = capsys.readouterr().out
+    assert "⚠ No step ran cleanly" in out
+    assert "⚠ scripted · answered after 2 step(s) · no step computed it" in out
 
 
 def test_local_step_budget_is_shorter(shell):

@@ -291,10 +291,16 @@ class _AnswerRun:
         ns = self.shell.user_ns
         missing = [e.name for e in self.intent.names if e.name not in ns]
         checked = checked_label(self.intent, ns) if not missing else ""
+        # An answer that rests on no output, or quotes figures none showed, is no ✓.
+        unsure = [
+            *([] if grounded else ["no step computed it"]),
+            *([f"{len(flagged)} figure(s) in no step's output"] if flagged else []),
+        ]
         self.status.done(
-            ("⚠" if missing else "✓")
+            ("⚠" if missing or unsure else "✓")
             + f" {self.model} · answered after {len(steps)} step(s)"
             + (f" · not computed: {', '.join(missing)}" if missing else "")
+            + "".join(f" · {why}" for why in unsure)
             + (f" · checked: {checked}" if checked else "")
             + f" · {self.status.elapsed():.1f} s"
         )
