@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from jupyter_codegen.model.backends.base import ModelRequest, Turn
+from jupyter_codegen.model.prompting import sections
 
 #: Request modes that get the compact system prompt and examples ("chat" keeps its own).
 CODE_MODES = frozenset({"code", "repair", "ui", "answer"})
@@ -56,13 +57,9 @@ def parse_examples(text: str) -> tuple[dict[str, str], ...]:
     Anything before the first marker (a comment for maintainers) is dropped; each turn's
     surrounding blank lines are stripped so the text is stable whatever the editor does.
     """
-    marks = list(_TURN_MARK.finditer(text))
-    messages = []
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        end = following.start() if following is not None else len(text)
-        content = text[mark.end() : end].strip("\n")
-        messages.append({"role": mark.group(1), "content": content})
-    return tuple(messages)
+    return tuple(
+        {"role": role, "content": body.strip("\n")} for role, body in sections(text, _TURN_MARK)
+    )
 
 
 @functools.cache

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from jupyter_codegen.model.prompting import sections
+
 _ENTRY = re.compile(r"^### (.+)$", re.MULTILINE)
 
 
@@ -27,14 +29,12 @@ def parse_formulas(text: str) -> tuple[Formula, ...]:
     """The entries of a formulas file: each ``### PATTERN`` line and the note under it
     (anything before the first entry, a comment for maintainers, is dropped). A bad pattern
     fails here, when the file is read, not at the first prompt."""
-    marks = list(_ENTRY.finditer(text))
     entries = []
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        end = following.start() if following is not None else len(text)
-        note = " ".join(text[mark.end() : end].split())
+    for pattern, body in sections(text, _ENTRY):
+        note = " ".join(body.split())
         if not note:
-            raise ValueError(f"formula {mark.group(1)!r} has no note")
-        entries.append(Formula(re.compile(mark.group(1).strip(), re.IGNORECASE), note))
+            raise ValueError(f"formula {pattern!r} has no note")
+        entries.append(Formula(re.compile(pattern.strip(), re.IGNORECASE), note))
     return tuple(entries)
 
 

@@ -6,6 +6,7 @@ the user's text or data pass through unchanged (``str.format`` would break on th
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from string import Template
@@ -18,6 +19,14 @@ def template(name: str) -> Template:
     """The template file ``prompts/<name>.md``, read once."""
     text = resources.files("jupyter_codegen").joinpath("prompts", f"{name}.md").read_text("utf-8")
     return Template(text)
+
+
+def sections(text: str, heading: re.Pattern[str]) -> list[tuple[str, str]]:
+    """``text`` split at the lines ``heading`` matches: (its first group, the text up to the
+    next heading). Anything before the first heading, a comment for maintainers, is dropped."""
+    marks = list(heading.finditer(text))
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    return [(m.group(1), text[m.end() : end]) for m, end in zip(marks, ends, strict=True)]
 
 
 def render(name: str, **values: object) -> str:

@@ -20,7 +20,7 @@ from jupyter_codegen.errors import NoCodeError
 from jupyter_codegen.model.backends import Capabilities
 from jupyter_codegen.model.backends.base import CodeEvent, ModelRequest, Reply, Turn
 from jupyter_codegen.model.extract import extract_code
-from jupyter_codegen.model.prompting import failure_summary, render
+from jupyter_codegen.model.prompting import failure_summary, render, sections
 from jupyter_codegen.modes.answer.capture import Step
 
 #: First line of a final answer in the step protocol.
@@ -78,12 +78,7 @@ def parse_move(text: str, code_parts: Sequence[CodeEvent] = ()) -> Move:
 def _next_sections() -> dict[str, Template]:
     text = resources.files("jupyter_codegen").joinpath("prompts", "answer_next.md")
     body = text.read_text("utf-8")
-    marks = list(_SECTION.finditer(body))
-    sections = {}
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        end = following.start() if following is not None else len(body)
-        sections[mark.group(1)] = Template(body[mark.end() : end].strip())
-    return sections
+    return {name: Template(section.strip()) for name, section in sections(body, _SECTION)}
 
 
 def _next(name: str, **values: object) -> str:
