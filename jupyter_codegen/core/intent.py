@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_codegen.core.join_checks import check_join, join_asked
+from jupyter_codegen.core.parsed import Code, parsed
 from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
@@ -374,27 +375,29 @@ def check_code(intent: Intent, code: str) -> str | None:
     a row number printed as the answer, an id read as a row number."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
-    if intent.spread and (problem := check_spread(intent.spread, code)):
+    tree = parsed(code)
+    if tree is None:
+        return None
+    if intent.spread and (problem := check_spread(intent.spread, tree)):
         return problem
-    if intent.measure and (problem := check_measure(intent.measure, code)):
+    if intent.measure and (problem := check_measure(intent.measure, tree)):
         return problem
     return (
-        check_inputs(intent, code)
-        or check_join(intent.join, code)
-        or check_row_labels(intent.row_numbered, code)
-        or check_id_lookup(dict(intent.id_columns), code)
+        check_inputs(intent, tree)
+        or check_join(intent.join, tree)
+        or check_row_labels(intent.row_numbered, tree)
+        or check_id_lookup(dict(intent.id_columns), tree)
     )
 
 
-def check_inputs(intent: Intent, code: str) -> str | None:
+def check_inputs(intent: Intent, code: Code) -> str | None:
     """Each of the user's variables the prompt quotes is read by the code: a small model
     answers "customers who ordered, in `orders`" from `customers` alone, or joins nothing when
     asked to join `orders` to `customers`, and the number it prints looks fine."""
     if not intent.inputs:
         return None
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     unread = [name for name in intent.inputs if name not in used]
@@ -441,15 +444,14 @@ _SPREAD_FUNCTIONS = frozenset({"std", "var", "nanstd", "nanvar"})
 _NUMPY = frozenset({"np", "numpy"})
 
 
-def check_spread(asked: str, code: str) -> str | None:
+def check_spread(asked: str, code: Code) -> str | None:
     """``asked`` ("sample" or "population"): code that plainly computes the other one. Only
     what the code says for certain counts: numpy's functions and scipy's ``zscore`` divide by n
     unless given ``ddof=1``; pandas' ``frame["col"].std()`` divides by n - 1 unless given
     ``ddof=0``; ``statistics.pstdev`` / ``stdev`` say it in their names. A ``.std()`` on an
     array of unknown type is left alone."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     if asked == "sample":
@@ -472,13 +474,12 @@ _DEVIATIONS = frozenset({"std", "nanstd", "stdev", "pstdev", "tstd"})
 _VARIANCES = frozenset({"var", "nanvar", "variance", "pvariance", "tvar"})
 
 
-def check_measure(asked: str, code: str) -> str | None:
+def check_measure(asked: str, code: Code) -> str | None:
     """``asked`` ("variance" or "deviation"): code that computes only the other one. A square
     or a square root anywhere (``sd ** 2``, ``np.sqrt(v)``) may turn one into the other, and
     leaves the code alone."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     called = {name for call in calls if (name := _called(call)[1])}
@@ -736,7 +737,7 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
 _MUTATORS = frozenset({"insert", "pop", "update", "drop_duplicates", "__setitem__"})
 
 
-def check_frame_writes(intent: Intent, code: str, frames: Iterable[str]) -> str | None:
+def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str | None:
     """Code that writes into one of the user's ``frames`` (``sales["m"] = ...``,
     ``sales.loc[...] = ...``, ``inplace=True``, ``sales.insert(...)``) when the prompt did not ask
     for a change. Read from the code before it runs: a frame changed in place stays changed
@@ -746,9 +747,8 @@ def check_frame_writes(intent: Intent, code: str, frames: Iterable[str]) -> str 
     names = set(frames)
     if not names:
         return None
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     # A frame the code binds itself (``joined = a.merge(b)``, then ``joined["x"] = ...``) is
     # its own, even where an earlier cell left a frame under that name.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import re
 
+from jupyter_codegen.core.parsed import Code, parsed
+
 # "keeping only the orders whose customer we know", "leave out orders whose customer we don't
 # know", "drop the rows without a match".
 _MATCHED_ONLY = re.compile(
@@ -33,13 +35,12 @@ def join_asked(prompt: str) -> str | None:
     return "inner" if inner else "left"
 
 
-def check_join(asked: str | None, code: str) -> str | None:
+def check_join(asked: str | None, code: Code) -> str | None:
     """The repair message when the one join the code spells out keeps other rows than asked."""
     if asked is None:
         return None
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     joins = [how for node in ast.walk(tree) if (how := _how(node)) is not None]
     if len(joins) != 1:  # none, or several: which one is "the" join is not clear

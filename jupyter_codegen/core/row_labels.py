@@ -14,18 +14,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Mapping
 
+from jupyter_codegen.core.parsed import Code, parsed
+
 _ARGMAX = frozenset({"idxmax", "idxmin"})
 
 
-def check_row_labels(frames: Iterable[str], code: str) -> str | None:
+def check_row_labels(frames: Iterable[str], code: Code) -> str | None:
     """The repair message when ``code`` prints a row number as the answer, else None.
     ``frames``: the user's frames the prompt names whose index is a plain RangeIndex."""
     numbered = set(frames)
     if not numbered:
         return None
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     calls = {
         node: frame
@@ -125,7 +126,7 @@ def _message(call: ast.Call, frame: str) -> str:
 _LOOKUPS = frozenset({"loc", "at", "iloc", "iat"})
 
 
-def check_id_lookup(id_columns: Mapping[str, Iterable[str]], code: str) -> str | None:
+def check_id_lookup(id_columns: Mapping[str, Iterable[str]], code: Code) -> str | None:
     """The repair message when ``code`` looks a row up by an id: ``customers.loc[row[
     "customer_id"], "name"]`` on a frame numbered 0..n-1 reads the row *numbered* 8 for the
     customer whose id is 8 (the 1.5B joined names this way, each one a customer off). It
@@ -135,9 +136,8 @@ def check_id_lookup(id_columns: Mapping[str, Iterable[str]], code: str) -> str |
     frames = {name: set(columns) for name, columns in id_columns.items() if columns}
     if not frames:
         return None
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = parsed(code)
+    if tree is None:
         return None
     frames = {name: cols for name, cols in frames.items() if not _reindexed(tree, name)}
     for node in ast.walk(tree):
