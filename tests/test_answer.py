@@ -223,6 +223,38 @@ def test_a_failed_step_of_any_model_gets_the_error_hints(shell):
     assert "Hint: `orders` has the columns: customer_id, amount" in sent
 
 
+def test_a_failed_step_that_never_read_a_frame_the_prompt_names_is_told_the_join(shell):
+    # The 1.5B asked `orders` for a segment column three times over; the segment is in
+    # `customers`, which the prompt names and the step never read.
+    shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
+    shell.user_ns["customers"] = pd.DataFrame({"customer_id": [1, 2], "segment": ["A", "B"]})
+    backend(shell).push(
+        step('print(orders[orders["segment"] == "A"]["amount"].mean())'),
+        step(
+            'j = orders.merge(customers, on="customer_id")\n'
+            'print(j[j.segment == "A"].amount.mean())'
+        ),
+        final("5.0"),
+    )
+    answer(shell, "Average amount in `orders` for segment A (see `customers`)?")
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "the code never reads `customers`" in sent
+    assert "Join on it: orders.merge(customers, on='customer_id')" in sent
+
+
+def test_a_step_counting_a_monthly_loan_in_years_is_sent_back_not_run(shell):
+    backend(shell).push(
+        step("r = 0.05 / 12\npayment = 20000 * r / (1 - (1 + r) ** -4)\nprint(payment)"),
+        step("r, n = 0.05 / 12, 4 * 12\npayment = 20000 * r / (1 - (1 + r) ** -n)\nprint(payment)"),
+        final("About 460.59 a month."),
+    )
+    answer(shell, "What monthly payment repays a 20,000 loan at 5% a year over 4 years?")
+    sent = turn_text(backend(shell).requests[1].turns[-1])
+    assert "Not run: The code makes the rate monthly (/ 12)" in sent
+    assert "n = 4 * 12 = 48 monthly payments" in sent
+    assert round(shell.user_ns["payment"], 2) == 460.59
+
+
 def test_an_answer_no_step_computed_is_no_tick(shell, capsys):
     backend(shell).push(step("print(undefined_name)"), step("print(undefined_name)"), final("4."))
     answer(shell, "What is 2 + 2?", "--max-steps 2")

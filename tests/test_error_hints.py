@@ -61,6 +61,17 @@ NS = {
             "x = 100 * (1 + rate_of / 12)",
             "`rate_of` is a function, not a number",
         ),
+        (
+            "ImportError: cannot import name 'np' from 'numpy' (/x/numpy/__init__.py)",
+            "from numpy import np",
+            "Hint: `np` is an alias: write `import numpy as np`",
+        ),
+        (
+            "TypeError: Only valid with DatetimeIndex, TimedeltaIndex or PeriodIndex, but got "
+            "an instance of 'RangeIndex'",
+            "sales['revenue'].resample('QE').sum()",
+            "resample needs dates as the index",
+        ),
     ],
 )
 def test_hints(error, code, hint):
@@ -76,6 +87,7 @@ def test_hints(error, code, hint):
         ("KeyError: 'x'", "sales[ syntax error"),
         ("TypeError: unsupported operand type(s) for /: 'function' and 'int'", "f() / 2"),
         ("", ""),
+        ("ImportError: cannot import name 'zz' from 'numpy'", "from numpy import zz"),
     ],
 )
 def test_no_hint(error, code):

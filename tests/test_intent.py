@@ -348,6 +348,10 @@ def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_ans
         # The label printed, the row read back only for the revenue in another print.
         'best = sales["revenue"].idxmax()\nprint("Month:", best)\n'
         'print("Revenue:", sales.loc[best, "revenue"])',
+        # The row read back before the prints, but only the column the idxmax already knows
+        # (the 1.5B's --answer step that printed "Highest revenue month: 16").
+        'best = sales["revenue"].idxmax()\ntop = sales.loc[best, "revenue"]\n'
+        'print("Month:", best)\nprint("Revenue:", top)',
     ]
     for code in wrong:
         problem = check_code(intent, code)
@@ -465,3 +469,54 @@ def test_a_column_that_counts_like_the_rows_is_no_id() -> None:
     intent = intent_for("Prices per slot in `frame` as a Series `p`.", [("frame", frame)])
     assert dict(intent.id_columns)["frame"] == ("pos",)
     assert check_code(intent, 'p = frame.loc[frame["slot"], "price"]') is None
+
+
+def test_an_id_lookup_in_a_frame_the_prompt_does_not_name_is_caught() -> None:
+    # "with the customer's name": the 1.5B read `customers.loc[row["customer_id"]]` though
+    # the prompt never quoted `customers`.
+    customers = pd.DataFrame({"customer_id": [1, 2, 3, 4], "name": ["Ava", "Ben", "Cy", "Di"]})
+    orders = pd.DataFrame({"order_id": [10, 11], "customer_id": [2, 4], "amount": [5.0, 7.0]})
+    intent = intent_for(
+        "The 2 newest orders with the customer's name next to each, as `recent`.",
+        [("customers", customers), ("orders", orders)],
+    )
+    assert intent.inputs == ()
+    code = (
+        "recent = orders.head(2).copy()\n"
+        'recent["name"] = recent.apply(lambda r: customers.loc[r["customer_id"], "name"], axis=1)'
+    )
+    problem = check_code(intent, code)
+    assert problem is not None and "looks a row up by its number" in problem
+    assert check_code(intent, 'recent = orders.head(2).merge(customers, on="customer_id")') is None
+
+
+SALES = pd.DataFrame(
+    {"region": ["North", "South", "East", "North"], "revenue": [1.0, 2.0, 3.0, 4.0]}
+)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "groups"),
+    [
+        ("Print the average revenue per region in `sales`.", ("East", "North", "South")),
+        ("Show the total revenue by region for `sales`.", ("East", "North", "South")),
+        ("Print the mean revenue for each region in `sales`.", ("East", "North", "South")),
+        ("Print the revenue per regions in `sales`.", ("East", "North", "South")),
+        ("Print the average revenue per region.", None),  # no frame named
+        ("Print the average revenue per month in `sales`.", None),  # not a column
+        ("Print the revenue per region in `sales` for North.", None),  # one group asked
+        ("Print the revenue in `sales` sorted by revenue.", None),  # a number column
+    ],
+)
+def test_a_prompt_asking_for_a_value_per_group_needs_the_groups_printed(prompt, groups) -> None:
+    intent = intent_for(prompt, [("sales", SALES)])
+    assert (intent.per_group[1] if intent.per_group else None) == groups
+    if groups is None:
+        return
+    problem = check_printed(intent, "1218.64\n")
+    assert problem is not None and "a value per region, one for each of East" in problem
+    assert "names none of them" in problem
+    assert check_printed(intent, "North 2.5\n") is not None  # one group is not each
+    table = "region\nEast     3.0\nNorth    2.5\nSouth    2.0\nName: revenue, dtype: float64"
+    assert check_printed(intent, table) is None
+    assert "one per region" in checked_label(intent, {})

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_codegen.core.formula_checks import check_loan_periods, loan_years
 from jupyter_codegen.core.join_checks import check_join, join_asked
 from jupyter_codegen.core.parsed import Code, parsed
 from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
@@ -134,6 +135,18 @@ _PRINTS_QUANTITY = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 
+# "Print the average revenue per region", "show the total by status": one value for each group
+# is printed. The word after per/by must be a column of a frame the prompt names.
+_PER_GROUP = re.compile(
+    r"\b(?:print|show|list)\b[^.;!?\n]*?\b(?:per|by|for\s+each|of\s+each|in\s+each)\s+"
+    r"(?P<column>[A-Za-z_]\w*)",
+    re.IGNORECASE,
+)
+#: Groups the printed-per-group check names: more is not a short list a person reads.
+_MAX_GROUPS = 30
+#: Rows read to find a column's groups (pandas only; a bigger frame is not judged).
+_MAX_GROUP_ROWS = 200_000
+
 # "the sample standard deviation", "population variance": which formula the prompt names.
 _SPREAD = r"(?:standard\s+deviation|std|stdev|sd|variance|var)\b"
 _SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
@@ -208,6 +221,11 @@ class Intent:
     #: The rows a join keeps, "inner" or "left", when the prompt says ("keeping only the
     #: orders whose customer we know").
     join: str | None = None
+    #: "Print the average revenue per region": the column and its groups, each of which the
+    #: output names (at least two of them).
+    per_group: tuple[str, tuple[str, ...]] | None = None
+    #: A monthly loan payment over this many years (core/formula_checks.py).
+    loan_years: int | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -219,6 +237,8 @@ class Intent:
             or self.measure
             or self.inputs
             or self.join
+            or self.per_group
+            or self.loan_years
         )
 
 
@@ -268,12 +288,15 @@ def read_intent(
         same_index=_same_index(prompt, bound_names) if len(found) == 1 else None,
         inputs=_inputs(prompt, bound_names - found.keys() - not_results - known_columns),
         join=join_asked(prompt),
+        loan_years=loan_years(prompt),
     )
 
 
 # "the index of the largest", "the row number", "its position": a row label is the answer.
 _ASKS_POSITION = re.compile(r"\b(?:index|indices|row numbers?|positions?|idxmax|idxmin)\b", re.I)
 _COLUMNS_SHOWN = 20
+#: The user's frames whose id columns are read (three rows each).
+_MAX_FRAMES = 20
 _QUOTED = re.compile(rf"`(?P<q>{_NAME})`")
 
 
@@ -347,14 +370,46 @@ def intent_for(
     numbered = [
         n for n in frames if type(getattr(values[n], "index", None)).__name__ == "RangeIndex"
     ]
+    # Ids are looked up in any of the user's frames, named or not ("the customer's name").
+    pandas_numbered = [
+        n
+        for n, value in pairs
+        if type(value).__name__ == "DataFrame"
+        and type(value).__module__.startswith("pandas")
+        and type(value.index).__name__ == "RangeIndex"
+    ][:_MAX_FRAMES]
     return dataclasses.replace(
         intent,
         input_columns=tuple(
             (n, tuple(str(c) for c in list(values[n].columns)[:_COLUMNS_SHOWN])) for n in frames
         ),
         row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
-        id_columns=tuple((n, _id_columns(values[n])) for n in numbered),
+        id_columns=tuple((n, _id_columns(values[n])) for n in pandas_numbered),
+        per_group=_per_group(prompt, [values[n] for n in frames]),
     )
+
+
+def _per_group(prompt: str, frames: list[Any]) -> tuple[str, tuple[str, ...]] | None:
+    """The column a "print ... per <column>" prompt groups by and its groups, when the word
+    is a text column of one of the named pandas ``frames`` with 2..30 groups, and the prompt
+    names none of the groups (then it asks for some, not each)."""
+    match = _PER_GROUP.search(prompt)
+    if match is None:
+        return None
+    word = match.group("column")
+    for frame in frames:
+        if not type(frame).__module__.startswith("pandas") or len(frame) > _MAX_GROUP_ROWS:
+            continue
+        for column in (word, word.lower(), word.rstrip("s"), word.lower().rstrip("s")):
+            if column not in frame.columns or frame[column].dtype.kind not in "OUS":
+                continue
+            groups = tuple(sorted(str(v) for v in frame[column].dropna().unique()))
+            if not 2 <= len(groups) <= _MAX_GROUPS:
+                return None
+            if any(re.search(rf"\b{re.escape(g)}\b", prompt, re.I) for g in groups):
+                return None
+            return column, groups
+    return None
 
 
 def _id_columns(frame: Any) -> tuple[str, ...]:
@@ -384,6 +439,7 @@ def check_code(intent: Intent, code: str) -> str | None:
         return problem
     return (
         check_inputs(intent, tree)
+        or check_loan_periods(intent.loan_years, tree)
         or check_join(intent.join, tree)
         or check_row_labels(intent.row_numbered, tree)
         or check_id_lookup(dict(intent.id_columns), tree)
@@ -701,15 +757,26 @@ def check_drawn(intent: Intent, code: str, drew: bool) -> str | None:
 
 
 def check_printed(intent: Intent, printed: str) -> str | None:
-    """After a run: a prompt that asks to print a quantity printed a number. ``printed``: what
-    the run printed and displayed as text."""
-    if not intent.prints_number or _DIGIT.search(printed):
-        return None
+    """After a run: a prompt that asks to print a quantity printed a number, and one that
+    asks for a value per group printed the groups. ``printed``: what the run printed and
+    displayed as text."""
     shown = " ".join(printed.split())[:60]
-    return (
-        f"The task asks to print a number (a total, a mean, a count); the output "
-        f"{shown!r} has none. Print every value the task asks for, with its label."
-    )
+    if intent.prints_number and not _DIGIT.search(printed):
+        return (
+            f"The task asks to print a number (a total, a mean, a count); the output "
+            f"{shown!r} has none. Print every value the task asks for, with its label."
+        )
+    if intent.per_group:
+        column, groups = intent.per_group
+        named = [g for g in groups if re.search(rf"(?<!\w){re.escape(g)}(?!\w)", printed)]
+        if len(named) < 2:
+            return (
+                f"The task asks for a value per {column}, one for each of "
+                f"{', '.join(groups)}; the output {shown!r} names "
+                f"{len(named) or 'none'} of them. Print the whole result, one line per "
+                f"{column} (a groupby on '{column}')."
+            )
+    return None
 
 
 def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
@@ -724,6 +791,8 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
         labels.append("a chart")
     if intent.prints_number:
         labels.append("a printed number")
+    if intent.per_group:
+        labels.append(f"one per {intent.per_group[0]}")
     if intent.join:
         labels.append(f"{intent.join} join")
     if intent.inputs:

@@ -39,7 +39,10 @@ def check_row_labels(frames: Iterable[str], code: Code) -> str | None:
     prints = _prints(tree)
     # A row read back outside a print (``row = sales.loc[best]``) is printed through ``row``;
     # one read back in a print shows the row's value beside the label only in that print.
-    fetched = _subscript_names(tree, skip=prints)
+    # Reading back the very column the idxmax ran on (``sales.loc[best, "revenue"]``) shows
+    # the value, never the label.
+    known = {name: column for name, call in held.items() if (column := _argmax_column(call))}
+    fetched = _subscript_names(tree, skip=prints, known=known)
     for call in prints:
         shown = [part for arg in call.args for part in _shown(arg)]
         beside = _subscript_names(call) | fetched
@@ -79,9 +82,12 @@ def _names_holding(tree: ast.AST, calls: dict[ast.Call, str]) -> dict[str, ast.C
     return held
 
 
-def _subscript_names(tree: ast.AST, skip: list[ast.Call] | None = None) -> set[str]:
+def _subscript_names(
+    tree: ast.AST, skip: list[ast.Call] | None = None, known: dict[str, str] | None = None
+) -> set[str]:
     """Names read inside a subscript (``sales.loc[best, "month"]``: the row is read back),
-    not looking inside the ``skip`` calls."""
+    not looking inside the ``skip`` calls, nor counting ``frame.loc[name, column]`` where
+    ``known[name]`` is that column."""
     names: set[str] = set()
     pending = [tree]
     while pending:
@@ -89,9 +95,35 @@ def _subscript_names(tree: ast.AST, skip: list[ast.Call] | None = None) -> set[s
         if skip and any(node is call for call in skip):
             continue
         if isinstance(node, ast.Subscript):
+            if _reads_known(node.slice, known or {}):
+                pending.append(node.value)
+                continue
             names.update(n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name))
         pending.extend(ast.iter_child_nodes(node))
     return names
+
+
+def _reads_known(key: ast.AST, known: dict[str, str]) -> bool:
+    """``[best, "revenue"]`` where ``best`` is the idxmax of the "revenue" column."""
+    if not (isinstance(key, ast.Tuple) and len(key.elts) == 2):
+        return False
+    name, column = key.elts
+    return (
+        isinstance(name, ast.Name)
+        and isinstance(column, ast.Constant)
+        and known.get(name.id) == column.value
+    )
+
+
+def _argmax_column(call: ast.Call) -> str | None:
+    """ "revenue" for ``sales["revenue"].idxmax()`` and ``sales.revenue.idxmax()``."""
+    assert isinstance(call.func, ast.Attribute)
+    inner = call.func.value
+    if isinstance(inner, ast.Subscript) and isinstance(inner.slice, ast.Constant):
+        return inner.slice.value if isinstance(inner.slice.value, str) else None
+    if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name):
+        return inner.attr
+    return None
 
 
 def _prints(tree: ast.AST) -> list[ast.Call]:

@@ -37,6 +37,10 @@ _USUAL_IMPORTS = {
     "pd": "import pandas as pd",
     "sns": "import seaborn as sns",
 }
+#: ``from numpy import np``: an alias imported as if it were a name in the package.
+_ALIAS_IMPORT = re.compile(r"^ImportError: cannot import name '(\w+)' from '[\w.]+'")
+#: ``sales["revenue"].resample("QE")`` on rows numbered 0..n-1: resampling needs dates.
+_RESAMPLE_INDEX = re.compile(r"^TypeError: Only valid with DatetimeIndex.*'(RangeIndex|Index)'")
 _MAX_COLUMNS = 40
 _MAX_HINT = 600
 
@@ -171,6 +175,13 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
             f"`{name}` is a function, not a number: call it with its arguments, or use the "
             "number the task gives"
             for name in _function_operands(code, namespace)
+        )
+    if (match := _ALIAS_IMPORT.match(first)) is not None and match.group(1) in _USUAL_IMPORTS:
+        hints.append(f"`{match.group(1)}` is an alias: write `{_USUAL_IMPORTS[match.group(1)]}`")
+    if _RESAMPLE_INDEX.match(first):
+        hints.append(
+            "resample needs dates as the index: frame.resample('QE', on='date_column'), "
+            "or group by the date column: .groupby(frame['date_column'].dt.to_period('Q'))"
         )
     if (match := _NAME_ERROR.search(first)) is not None:
         candidates = [

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from jupyter_codegen.core.intent import Intent, check_namespace, checked_label
+from jupyter_codegen.core.formula_checks import check_loan_periods
+from jupyter_codegen.core.intent import Intent, check_inputs, check_namespace, checked_label
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.core.row_labels import check_row_labels
@@ -78,6 +79,9 @@ class _AnswerRun:
         #: Frames numbered 0..n-1 the prompt names: a step printing their idxmax as the answer
         #: is sent back (the 1.5B answered "the month with the highest revenue" with "16").
         self.row_numbered = intent.row_numbered
+        #: What a step's code is judged by before it runs, and what a failed step is told
+        #: about the data the prompt names (a step that never read `customers`).
+        self.full_intent = intent
         self.told_intent = False
 
     # -- bookkeeping
@@ -109,7 +113,9 @@ class _AnswerRun:
             raise PolicyError(f"{finding.message()}; step {number} was not run.")
         problem = finding.message() if finding is not None else None
         if problem is None:
-            problem = check_row_labels(self.row_numbered, code)
+            problem = check_row_labels(self.row_numbered, code) or check_loan_periods(
+                self.full_intent.loan_years, code
+            )
         if problem is not None:
             # Rejected (sent back), or needing the user's confirmation: a step cannot wait for
             # a click mid-loop, so the model is told to compute without it.
@@ -125,6 +131,9 @@ class _AnswerRun:
                     f"Interrupted: step {number} was stopped; your variables are bound as "
                     "before it ran (earlier steps' results stay)."
                 )
+        if observation.error and (unread := check_inputs(self.full_intent, code)):
+            hints = "\n".join(filter(None, (observation.hints, f"Hint: {unread}")))
+            observation = replace(observation, hints=hints)
         step = replace(step, observation=observation)
         self.views.finish(step)
         return step
