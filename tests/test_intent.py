@@ -520,3 +520,50 @@ def test_a_prompt_asking_for_a_value_per_group_needs_the_groups_printed(prompt, 
     table = "region\nEast     3.0\nNorth    2.5\nSouth    2.0\nName: revenue, dtype: float64"
     assert check_printed(intent, table) is None
     assert "one per region" in checked_label(intent, {})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "average"),
+    [
+        ("Average rating per product in `reviews`.", True),
+        ("Print the mean amount in `orders`.", True),
+        ("What does the status column mean?", False),
+        ("Total revenue per region.", False),
+    ],
+)
+def test_a_prompt_asking_for_an_average_needs_code_that_averages(prompt, average) -> None:
+    intent = read_intent(prompt, BOUND)
+    assert intent.average is average
+    counts = 'r = reviews["product"].str.lower().value_counts()'
+    if not average:
+        assert check_code(intent, counts) is None
+        return
+    problem = check_code(intent, counts)
+    assert problem is not None and "asks for an average; the code computes none" in problem
+    for code in [
+        'r = reviews.groupby("product")["rating"].mean()',
+        'r = reviews["rating"].sum() / len(reviews)',
+        'r = reviews.groupby("product").agg(rating=("rating", "mean"))',
+        'r = reviews.pivot_table(index="product", values="rating")',
+        "import numpy as np\nr = np.average([1, 2], weights=[1, 3])",
+        "r = (",  # does not parse: left to the run
+    ]:
+        assert check_code(intent, code) is None, code
+
+
+def test_a_dict_mapping_each_key_to_an_amount_holds_one_value_per_key() -> None:
+    prompt = (
+        "Convert the total order amount in `orders` into EUR and GBP with `fx_rate`. Store a "
+        "dict `totals_fx` mapping each currency code to the converted amount."
+    )
+    intent = read_intent(prompt, BOUND | {"orders"}, functions={"fx_rate"})
+    assert intent.dict_of_one and intent.names == (Expected("totals_fx", "dict"),)
+    column = pd.Series([1.0, 2.0, 3.0], name="amount")
+    problem = check_namespace(intent, {"totals_fx": {"EUR": column * 0.9, "GBP": column}})
+    assert problem is not None
+    assert "`totals_fx['EUR']` is a Series of 3 values" in problem
+    assert check_namespace(intent, {"totals_fx": {"EUR": 5.4, "GBP": np.float64(6.0)}}) is None
+    # A dict of lists asked as such is not judged.
+    lists = read_intent("Store a dict `groups` mapping each region to its list of months.")
+    assert not lists.dict_of_one
+    assert check_namespace(lists, {"groups": {"N": [1, 2]}}) is None

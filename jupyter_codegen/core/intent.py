@@ -152,6 +152,23 @@ _SPREAD = r"(?:standard\s+deviation|std|stdev|sd|variance|var)\b"
 _SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
 _POPULATION = re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE)
 _VARIANCE_WORD = re.compile(r"\bvariances?\b", re.IGNORECASE)
+
+# "Average rating per product", "the mean amount": an average is asked. Not "what does x mean".
+_AVERAGE_WORD = re.compile(r"\b(?:average|mean)\b", re.IGNORECASE)
+_MEAN_VERB = re.compile(r"\b(?:does|do|did|would|could|might)\b[^.?!]*\bmean\b", re.I)
+#: Calls that average, or may (an aggregate named by a string: ``agg("mean")``), and the
+#: statistics built on a mean ("standard error of the mean": ``.sem()``).
+_AVERAGING = frozenset(
+    {"mean", "average", "nanmean", "fmean", "agg", "aggregate", "describe", "pivot_table"}
+    | {"sem", "std", "var", "zscore", "corr", "cov", "ewm"}
+)
+
+# "a dict mapping each currency to the converted amount": one value per key, not a column.
+_MAPS_TO_ONE = re.compile(
+    r"\bmap(?:s|ping)?\b[^.;!?]*?\bto\s+(?:the|its|their|a|an|one)\s+(?:\w+\s+){0,2}"
+    r"(?:total|amount|sum|count|number|average|mean|value|price|cost|rate|share)\b",
+    re.IGNORECASE,
+)
 _DEVIATION_WORD = re.compile(r"\bstandard\s+deviations?\b", re.IGNORECASE)
 
 
@@ -226,6 +243,10 @@ class Intent:
     per_group: tuple[str, tuple[str, ...]] | None = None
     #: A monthly loan payment over this many years (core/formula_checks.py).
     loan_years: int | None = None
+    #: The prompt asks for an average ("average rating per product"): the code computes one.
+    average: bool = False
+    #: A dict asked "mapping each key to the amount": each value one number, not a column.
+    dict_of_one: bool = False
 
     def __bool__(self) -> bool:
         return bool(
@@ -239,6 +260,8 @@ class Intent:
             or self.join
             or self.per_group
             or self.loan_years
+            or self.average
+            or self.dict_of_one
         )
 
 
@@ -289,6 +312,8 @@ def read_intent(
         inputs=_inputs(prompt, bound_names - found.keys() - not_results - known_columns),
         join=join_asked(prompt),
         loan_years=loan_years(prompt),
+        average=bool(_AVERAGE_WORD.search(prompt)) and not _MEAN_VERB.search(prompt),
+        dict_of_one=bool(_MAPS_TO_ONE.search(prompt)),
     )
 
 
@@ -436,6 +461,8 @@ def check_code(intent: Intent, code: str) -> str | None:
     if intent.spread and (problem := check_spread(intent.spread, tree)):
         return problem
     if intent.measure and (problem := check_measure(intent.measure, tree)):
+        return problem
+    if intent.average and (problem := check_average(tree)):
         return problem
     return (
         check_inputs(intent, tree)
@@ -609,16 +636,71 @@ def _sample_call(call: ast.Call) -> bool:
     )
 
 
+def check_average(code: Code) -> str | None:
+    """A prompt that asks for an average, and code that neither calls an averaging function
+    nor divides (the 1.5B answered "average rating per product" with value_counts)."""
+    tree = parsed(code)
+    if tree is None:
+        return None
+    nodes = list(ast.walk(tree))
+    called = {_called(node)[1] for node in nodes if isinstance(node, ast.Call)}
+    divides = any(
+        isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.Div | ast.FloorDiv)
+        for node in nodes
+    )
+    named = any(
+        isinstance(node, ast.Constant) and node.value in ("mean", "average") for node in nodes
+    )
+    if called & _AVERAGING or any("mean" in str(c) for c in called) or divides or named:
+        return None
+    return (
+        "The task asks for an average; the code computes none (no .mean(), no division). "
+        "Average the values: .mean(), or .groupby(...)[column].mean() for one per group."
+    )
+
+
 def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
     """After a run in the live kernel: each named result bound, of the kind asked, a finite
-    number where a number is asked, in the order and with the index asked."""
+    number where a number is asked, in the order and with the index asked, a dict of single
+    values where one value per key is asked."""
     kinds = {e.name: kind_of(namespace[e.name]) for e in intent.names if e.name in namespace}
     return (
         check_values(intent, kinds)
         or check_finite(intent, namespace)
         or check_order(intent, namespace)
         or check_index(intent, namespace)
+        or check_dict_values(intent, namespace)
     )
+
+
+_MANY = frozenset({"Series", "DataFrame", "ndarray", "list", "tuple"})
+
+
+def check_dict_values(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """A dict asked "mapping each currency to the converted amount" holds one value per key:
+    the 1.5B stored each currency's converted column (80 values) where the total was asked."""
+    if not intent.dict_of_one:
+        return None
+    for expected in intent.names:
+        value = namespace.get(expected.name)
+        if expected.kind != "dict" or not isinstance(value, dict):
+            continue
+        many = [(k, v) for k, v in value.items() if kind_of(v) in _MANY and _size(v) > 1]
+        if many:
+            key, first = many[0]
+            return (
+                f"The task asks for `{expected.name}` to map each key to one value; "
+                f"`{expected.name}[{key!r}]` is a {kind_of(first)} of {_size(first):,} values. "
+                "Reduce each to the one number asked (a total: .sum())."
+            )
+    return None
+
+
+def _size(value: Any) -> int:
+    try:
+        return len(value)
+    except TypeError:
+        return 1
 
 
 def check_finite(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
