@@ -38,8 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         chosen = default_model()
         print(f"Preparing the embedded model ({chosen.name}: {chosen.why}) ...", flush=True)
 
+        shown: list[int] = []
+
         def progress(done: int, total: int) -> None:
-            print(f"\r  assembling weights: {done * 100 // max(total, 1)}%", end="", flush=True)
+            percent = done * 100 // max(total, 1)
+            if shown[-1:] != [percent]:  # once a percent: a log gets 101 updates, not 200
+                shown.append(percent)
+                print(f"\r  assembling weights: {percent}%", end="", flush=True)
 
         try:
             path = ensure_weights(chosen.name, progress=progress)
