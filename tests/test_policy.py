@@ -156,6 +156,16 @@ DEFAULT_CASES: list[tuple[str, str | None]] = [
     ("def get_weather(city):\n    return 20.0", "rejected"),
     ("from x import get_weather", "rejected"),
     ("del prices", "rejected"),
+    # a builtin hidden in the kernel for every later cell (the 1.5B's NPV code)
+    ("from numpy import sum\nnpv = sum([1.0, 2.0])", "rejected"),
+    ("max = prices.max()", "rejected"),
+    ("for len in range(3):\n    pass", "rejected"),
+    ("if True:\n    total, sum = 1, 2", "rejected"),
+    ("def f(xs):\n    sum = 0\n    return sum", None),  # local to the function
+    ("total = [max for max in range(3)]", None),  # local to the comprehension
+    ("f = lambda sum: sum + 1", None),
+    ("import numpy as np\ntotal = np.sum([1, 2])", None),
+    ("id = 3", None),  # a name users rebind on purpose as often as not
     ("prices = 10", None),  # a plain constant is a normal edit
     # asks for confirmation
     ("df.to_csv('out.csv')", "confirm"),

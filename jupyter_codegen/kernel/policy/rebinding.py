@@ -17,6 +17,7 @@ from jupyter_codegen.kernel.policy.rules import (
     _DATA_CONSTRUCTORS,
     _RANDOM_PREFIXES,
     _RANDOM_STATE,
+    _SHADOWED_BUILTINS,
 )
 
 
@@ -43,6 +44,14 @@ class _Rebinding(_Names, _Findings):
                     "as it is instead",
                     node,
                 )
+            for name in sorted(_top_level_names(node) & _SHADOWED_BUILTINS):
+                if name not in self.user_names:  # the user's own `max` is theirs
+                    self.add(
+                        "rejected",
+                        f"the code binds `{name}`, hiding Python's built-in `{name}` in your "
+                        f"kernel for every later cell; use another name (numpy's: np.{name})",
+                        node,
+                    )
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules.update(_bound_names(node))  # a module (or a function of one): no data
                 continue
@@ -99,6 +108,32 @@ def _bound_names(node: ast.AST) -> set[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         names.add(node.name)
     return names
+
+
+def _top_level_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds in the kernel's namespace: not those local to a
+    function, class, lambda or comprehension it holds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return _bound_names(node)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    names: set[str] = set()
+    pending: list[ast.AST] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
+            names.add(current.id)
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, (ast.Lambda, *_COMPREHENSIONS)):
+                continue
+            if isinstance(child, ast.stmt):
+                names |= _top_level_names(child)  # a block's statements, one scope
+            else:
+                pending.append(child)
+    return names
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def _is_literal_data(node: ast.AST) -> bool:
