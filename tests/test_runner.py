@@ -201,3 +201,20 @@ def test_the_run_prints_no_kernel_transport_warning_and_leaves_no_sockets(
     assert "✓" in out  # the run's own progress still shows
     assert set(glob.glob(f"{tempfile.gettempdir()}/jcg-kernel-*")) == before
     assert not list(tmp_path.glob("kernel-ipc*"))
+
+
+def test_the_run_shuts_its_kernel_down_before_it_returns(server, tmp_path, monkeypatch):
+    """A kernel left running outlives the command and prints "Parent appears to have exited,
+    shutting down" into the user's terminal after the summary."""
+    import psutil
+
+    monkeypatch.chdir(tmp_path)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    server.enqueue(code_reply("print('max', max(values))"), code_reply("print(sorted(values))"))
+    assert main(["run", str(write(tmp_path, CELLS))]) == 0
+    left = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE
+    ]
+    assert left == []

@@ -180,7 +180,10 @@ class Runner:
     def _run(self, path: Path) -> RunReport:
         report = RunReport(path)
         started = time.monotonic()
-        with self.client.setup_kernel(**({"env": self.kernel_env} if self.kernel_env else {})):
+        env = {"env": self.kernel_env} if self.kernel_env else {}
+        # nbclient shuts down only kernels it made itself; ours (Unix sockets) would outlive
+        # the run and print "Parent appears to have exited" into the terminal after it.
+        with self.client.setup_kernel(cleanup_kc=True, **env):
             index = 0
             while index < len(self.nb.cells):
                 cell = self.nb.cells[index]
