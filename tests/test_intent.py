@@ -499,7 +499,9 @@ SALES = pd.DataFrame(
     ("prompt", "groups"),
     [
         ("Print the average revenue per region in `sales`.", ("East", "North", "South")),
-        ("Show the total revenue by region for `sales`.", ("East", "North", "South")),
+        ("Print the total revenue by region for `sales`.", ("East", "North", "South")),
+        ("Show the total revenue by region for `sales`.", None),  # a chart, table or widget
+        ("Print the revenue per region in `sales` and plot it as a bar chart.", None),
         ("Print the mean revenue for each region in `sales`.", ("East", "North", "South")),
         ("Print the revenue per regions in `sales`.", ("East", "North", "South")),
         ("Print the average revenue per region.", None),  # no frame named

@@ -135,10 +135,11 @@ _PRINTS_QUANTITY = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 
-# "Print the average revenue per region", "show the total by status": one value for each group
-# is printed. The word after per/by must be a column of a frame the prompt names.
+# "Print the average revenue per region", "print the total by status": one value for each group
+# is printed. The word after per/by must be a column of a frame the prompt names. Not "show"
+# (a chart, a table or a widget may show it) and not a chart prompt.
 _PER_GROUP = re.compile(
-    r"\b(?:print|show|list)\b[^.;!?\n]*?\b(?:per|by|for\s+each|of\s+each|in\s+each)\s+"
+    r"\bprint\b[^.;!?\n]*?\b(?:per|by|for\s+each|of\s+each|in\s+each)\s+"
     r"(?P<column>[A-Za-z_]\w*)",
     re.IGNORECASE,
 )
@@ -410,7 +411,7 @@ def intent_for(
         ),
         row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
         id_columns=tuple((n, _id_columns(values[n])) for n in pandas_numbered),
-        per_group=_per_group(prompt, [values[n] for n in frames]),
+        per_group=None if intent.chart else _per_group(prompt, [values[n] for n in frames]),
     )
 
 
