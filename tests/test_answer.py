@@ -65,6 +65,13 @@ def turn_text(turn) -> str:
     return "".join(p.text for p in turn.parts if isinstance(p, TextPart))
 
 
+def told_after_step_one(sh, prompt: str, *replies: str) -> str:
+    """Answer ``prompt`` on ``replies``; what the model was told after the first step."""
+    backend(sh).push(*replies)
+    answer(sh, prompt)
+    return turn_text(backend(sh).requests[1].turns[-1])
+
+
 @pytest.fixture
 def inserted(shell, monkeypatch):
     calls: list[str] = []
@@ -213,13 +220,13 @@ def test_a_small_model_starts_afresh_after_a_failed_step_told_why_not_shown_its_
 
 def test_a_failed_step_of_any_model_gets_the_error_hints(shell):
     shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
-    backend(shell).push(
+    sent = told_after_step_one(
+        shell,
+        "What is the total amount in `orders`?",
         step("print(orders['segment'].nunique())"),
         step("print(orders['amount'].sum())"),
         final("12.0"),
     )
-    answer(shell, "What is the total amount in `orders`?")
-    sent = turn_text(backend(shell).requests[1].turns[-1])
     assert "Hint: `orders` has the columns: customer_id, amount" in sent
 
 
@@ -228,7 +235,9 @@ def test_a_failed_step_that_never_read_a_frame_the_prompt_names_is_told_the_join
     # `customers`, which the prompt names and the step never read.
     shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
     shell.user_ns["customers"] = pd.DataFrame({"customer_id": [1, 2], "segment": ["A", "B"]})
-    backend(shell).push(
+    sent = told_after_step_one(
+        shell,
+        "Average amount in `orders` for segment A (see `customers`)?",
         step('print(orders[orders["segment"] == "A"]["amount"].mean())'),
         step(
             'j = orders.merge(customers, on="customer_id")\n'
@@ -236,20 +245,18 @@ def test_a_failed_step_that_never_read_a_frame_the_prompt_names_is_told_the_join
         ),
         final("5.0"),
     )
-    answer(shell, "Average amount in `orders` for segment A (see `customers`)?")
-    sent = turn_text(backend(shell).requests[1].turns[-1])
     assert "the code never reads `customers`" in sent
     assert "Join on it: orders.merge(customers, on='customer_id')" in sent
 
 
 def test_a_step_counting_a_monthly_loan_in_years_is_sent_back_not_run(shell):
-    backend(shell).push(
+    sent = told_after_step_one(
+        shell,
+        "What monthly payment repays a 20,000 loan at 5% a year over 4 years?",
         step("r = 0.05 / 12\npayment = 20000 * r / (1 - (1 + r) ** -4)\nprint(payment)"),
         step("r, n = 0.05 / 12, 4 * 12\npayment = 20000 * r / (1 - (1 + r) ** -n)\nprint(payment)"),
         final("About 460.59 a month."),
     )
-    answer(shell, "What monthly payment repays a 20,000 loan at 5% a year over 4 years?")
-    sent = turn_text(backend(shell).requests[1].turns[-1])
     assert "Not run: The code makes the rate monthly (/ 12)" in sent
     assert "n = 4 * 12 = 48 monthly payments" in sent
     assert round(shell.user_ns["payment"], 2) == 460.59

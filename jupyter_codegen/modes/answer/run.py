@@ -76,11 +76,10 @@ class _AnswerRun:
         #: The named results the prompt asks for (a chart or frames are code mode's checks).
         intent = run.intent()
         self.intent = Intent(names=intent.names)
-        #: Frames numbered 0..n-1 the prompt names: a step printing their idxmax as the answer
-        #: is sent back (the 1.5B answered "the month with the highest revenue" with "16").
-        self.row_numbered = intent.row_numbered
-        #: What a step's code is judged by before it runs, and what a failed step is told
-        #: about the data the prompt names (a step that never read `customers`).
+        #: What a step's code is judged by before it runs (a printed idxmax of a 0..n-1 frame:
+        #: the 1.5B answered "the month with the highest revenue" with "16"; a monthly loan
+        #: counted in years), and what a failed step is told about the data the prompt names
+        #: (a step that never read `customers`).
         self.full_intent = intent
         self.told_intent = False
 
@@ -113,7 +112,7 @@ class _AnswerRun:
             raise PolicyError(f"{finding.message()}; step {number} was not run.")
         problem = finding.message() if finding is not None else None
         if problem is None:
-            problem = check_row_labels(self.row_numbered, code) or check_loan_periods(
+            problem = check_row_labels(self.full_intent.row_numbered, code) or check_loan_periods(
                 self.full_intent.loan_years, code
             )
         if problem is not None:
