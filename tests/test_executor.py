@@ -35,6 +35,16 @@ def test_time_out_then_the_next_run_is_not_hit_by_a_late_interrupt(shell):
     assert after.ok and shell.user_ns["total"] == sum(range(3_000_000))
 
 
+@pytest.mark.parametrize("earlier", [300, 0.05])
+def test_a_limit_fires_whatever_deadline_the_watchdog_last_slept_until(shell, earlier):
+    # The watchdog is woken only for a deadline before the one it sleeps until: after a long
+    # limit it must be woken for a short one; after a short one it wakes by itself, finds that
+    # limit gone and sleeps until the next.
+    assert executor.run_code(shell, "v = 1", timeout=earlier).ok
+    stopped = executor.run_code(shell, "while True:\n    pass", timeout=0.3)
+    assert stopped.timed_out and not stopped.ok
+
+
 def test_an_inner_limit_does_not_disarm_the_outer_one():
     with pytest.raises(KeyboardInterrupt), executor._time_limit(0.2) as outer:
         with executor._time_limit(30):

@@ -333,6 +333,20 @@ def test_each_variable_the_prompt_names_as_its_data_is_read_by_the_code() -> Non
     assert other.inputs == ("orders",)
 
 
+def test_a_quoted_frame_is_that_frame_unless_a_frame_the_prompt_quotes_has_such_a_column() -> None:
+    sales = pd.DataFrame({"month": [1, 2], "revenue": [5.0, 7.0]})
+    stores = pd.DataFrame({"store": ["a", "b"], "sales": [3.0, 4.0]})
+    scalar = {"region": "North", "by_region": pd.DataFrame({"region": ["N"], "n": [1]})}
+    namespace = {"sales": sales, "stores": stores, **scalar}
+    # Another frame's column of that name, in a frame the prompt does not quote: the frame.
+    assert intent_for("Print the mean revenue of `sales`.", namespace).inputs == ("sales",)
+    # The prompt quotes the frame that has the column: the column.
+    column = intent_for("Plot `sales` per store from `stores`.", namespace)
+    assert column.inputs == ("stores",)
+    # A name bound to something else than a frame is a column if any frame has it.
+    assert intent_for("Count the rows per `region`.", namespace).inputs == ()
+
+
 def test_a_printed_idxmax_of_a_frame_numbered_0_to_n_is_a_row_number_not_the_answer() -> None:
     sales = pd.DataFrame(
         {"month": pd.date_range("2024-01-01", periods=4, freq="MS"), "revenue": [5, 2, 9, 1]}

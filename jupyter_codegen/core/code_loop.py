@@ -123,7 +123,7 @@ class CodeLoop:
         self.intent = run.intent() if hooks.checks_intent else intents.Intent()
         #: The user's DataFrames at the start of the cell (the code must not write into them
         #: unless the prompt asks for a change).
-        self.frames = [n for n, v in run.scan.items if type(v).__name__ == "DataFrame"]
+        self.frames = [n for n, _ in run.scan.frames]
         #: "2 of 3 candidates agree" when candidates were sampled (see core/selection.py).
         self.selection_label = ""
 
@@ -381,8 +381,11 @@ class CodeLoop:
         run, code = self.run, attempt.code
         meta = self.meta(attempt)
         run.header.show(CodeRecord(code, meta, self.title(attempt)))
-        pinned = run.session.pins.get(run.pin_key)
-        if attempt.source != "pinned" or getattr(pinned, "code", None) != code:
+        # (A fresh answer is always pinned: the store is read only for pinned code.)
+        if (
+            attempt.source != "pinned"
+            or getattr(run.session.pins.get(run.pin_key), "code", None) != code
+        ):
             pin = Pin(code, run.model, run.job.mode, run.prompt_hash, meta.created, attempt.number)
             run.session.pins.put_soon(run.pin_key, pin)
         if attempt.source != "pinned":

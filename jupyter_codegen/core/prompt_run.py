@@ -133,7 +133,12 @@ class PromptRun:
     def intent(self) -> Intent:
         """The named results (and kinds) the prompt asks for, read against the cell-start
         namespace (core/intent.py)."""
-        return intent_for(self.job.prompt, self.scan.items, self.session.functions.names())
+        return intent_for(
+            self.job.prompt,
+            self.scan.values,
+            self.session.functions.names(),
+            frames=self.scan.frames,
+        )
 
     # --- pins ---------------------------------------------------------------------------------
 

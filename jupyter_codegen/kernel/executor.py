@@ -24,6 +24,7 @@ Credentials are redacted from everything the run prints or displays, and from er
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -126,9 +127,11 @@ class _Limit:
 class _Watchdog:
     """One daemon thread for the process: it interrupts the main thread when an armed limit runs
     out, then again every ``_REFIRE_S`` (at most ``_MAX_REFIRES`` times). Arming and disarming
-    take a lock and a notify; a thread started and joined for every run cost 0.1 ms a cell on an
-    idle machine and over 1 ms on a busy one. Signals are sent under the lock, so none is sent
-    once :meth:`disarm` has returned."""
+    take a lock; a thread started and joined for every run cost 0.1 ms a cell on an idle machine
+    and over 1 ms on a busy one. The thread is woken only when a new deadline comes before the
+    one it sleeps until (waking it at every arm and disarm handed the GIL over twice a cell); a
+    disarmed limit is simply gone when it wakes. Signals are sent under the lock, so none is
+    sent once :meth:`disarm` has returned."""
 
     def __init__(self) -> None:
         self._reset()
@@ -139,31 +142,35 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._armed: dict[int, list[Any]] = {}  # id(limit) -> [limit, deadline, shots, target]
         self._thread: threading.Thread | None = None
+        self._wake_at = math.inf  # when the thread wakes by itself (inf: only when notified)
 
     def arm(self, limit: _Limit, seconds: float, target: int) -> None:
         with self._cond:
-            self._armed[id(limit)] = [limit, time.monotonic() + seconds, 0, target]
+            deadline = time.monotonic() + seconds
+            self._armed[id(limit)] = [limit, deadline, 0, target]
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="codegen-time-limit", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if deadline < self._wake_at:
+                self._cond.notify()
 
     def disarm(self, limit: _Limit) -> None:
         with self._cond:
-            if self._armed.pop(id(limit), None) is not None:
-                self._cond.notify()
+            self._armed.pop(id(limit), None)
 
     def _run(self) -> None:
         with self._cond:
             while True:
                 if not self._armed:
+                    self._wake_at = math.inf
                     self._cond.wait()
                     continue
                 entry = min(self._armed.values(), key=lambda e: e[1])
                 left = entry[1] - time.monotonic()
                 if left > 0:
+                    self._wake_at = entry[1]
                     self._cond.wait(left)
                     continue
                 limit, _, shots, target = entry

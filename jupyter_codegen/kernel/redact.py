@@ -183,6 +183,17 @@ class NamespaceScan:
     #: The exact values to redact (see :func:`secret_values`).
     secrets: frozenset[str]
 
+    @functools.cached_property
+    def values(self) -> dict[str, Any]:
+        """The items as a mapping (name -> value)."""
+        return dict(self.items)
+
+    @functools.cached_property
+    def frames(self) -> list[tuple[str, Any]]:
+        """(name, value) of the items whose type is named ``DataFrame`` (pandas', Polars',
+        Spark's...): the intent checks and the frame-write check both start from them."""
+        return [item for item in self.items if type(item[1]).__name__ == "DataFrame"]
+
 
 def scan_namespace(
     namespace: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
