@@ -14,6 +14,8 @@ _ARGUMENT_KEYS = {"arguments", "parameters", "args", "kwargs", "input"}
 def json_call_problem(code: str, registered: Collection[str]) -> str | None:
     """Why ``code`` is a function call written as JSON (the whole code is a dict, or a list of
     dicts, naming a registered function and its arguments), or None."""
+    if not registered:
+        return None  # (no function to name: not parsed at all)
     try:
         tree = ast.parse(code)
     except SyntaxError:
