@@ -410,16 +410,18 @@ def intent_for(
         frames = [item for item in values.items() if type(item[1]).__name__ == "DataFrame"]
     columns = _ColumnsOf(frames, values, _quoted(prompt))
     intent = read_intent(prompt, values, columns=columns, functions=functions)
-    quoted = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
+    input_frames = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
     # getattr: Spark's and Polars' DataFrames have no index (Spark raises on the attribute).
     numbered = [
-        n for n in quoted if type(getattr(values[n], "index", None)).__name__ == "RangeIndex"
+        n for n in input_frames if type(getattr(values[n], "index", None)).__name__ == "RangeIndex"
     ]
     # Ids are looked up in the frames the prompt quotes or refers to by their name, plural or
     # not ("the customer's name": `customers`). Read from the words first: a namespace holds
     # hundreds of names, and reading each frame's columns would cost every cell a millisecond.
     words = set(_WORD.findall(prompt.lower()))
-    referred = dict.fromkeys([*quoted, *(n for w in words for n in (w, w + "s") if n in values)])
+    referred = dict.fromkeys(
+        [*input_frames, *(n for w in words for n in (w, w + "s") if n in values)]
+    )
     pandas_numbered = [
         n
         for n in referred
@@ -430,11 +432,12 @@ def intent_for(
     return dataclasses.replace(
         intent,
         input_columns=tuple(
-            (n, tuple(str(c) for c in _column_names(values[n])[:_COLUMNS_SHOWN])) for n in quoted
+            (n, tuple(str(c) for c in _column_names(values[n])[:_COLUMNS_SHOWN]))
+            for n in input_frames
         ),
         row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
         id_columns=tuple((n, _id_columns(values[n])) for n in pandas_numbered),
-        per_group=None if intent.chart else _per_group(prompt, [values[n] for n in quoted]),
+        per_group=None if intent.chart else _per_group(prompt, [values[n] for n in input_frames]),
     )
 
 
