@@ -145,12 +145,13 @@ class CodegenSession:
         it (``scan_namespace(user_ns)``), when it has; ``focused``: for a small model (a
         backend with ``compact_prompts``), only what the prompt names is described."""
         namespace = self.shell.user_ns
+        servers = mcp_servers.found(namespace)
         context = build_context(
             namespace,
-            hidden=[*self.shell.user_ns_hidden, *mcp_servers.found(namespace)],
+            hidden=[*self.shell.user_ns_hidden, *servers],
             prompt=prompt,
             functions=self.functions.describe_for_prompt(),
-            tool_servers=mcp_servers.describe(namespace, prompt),
+            tool_servers=mcp_servers.describe(servers, prompt),
             budget=self.config.context_chars,
             sample_rows=self.config.sample_rows,
             cache=self.descriptions,

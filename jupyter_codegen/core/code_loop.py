@@ -26,6 +26,7 @@ from jupyter_codegen.core import intent as intents
 from jupyter_codegen.core import selection, tool_calls
 from jupyter_codegen.core.chart_checks import check_charts
 from jupyter_codegen.core.job import Outcome, Source
+from jupyter_codegen.core.parsed import parsed
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
 from jupyter_codegen.kernel.error_hints import error_hints
@@ -218,10 +219,11 @@ class CodeLoop:
     def static_problem(self, code: str) -> str | None:
         """What the code shows before it runs: the mode's precheck, a chart prompt's code that
         draws nothing, a write into the user's frames the prompt did not ask for."""
+        tree = parsed(code)  # one parse for both checks
         return (
             self.hooks.precheck(self.run, code)
-            or intents.check_code(self.intent, code)
-            or intents.check_frame_writes(self.intent, code, self.frames)
+            or intents.check_code(self.intent, code, tree)
+            or intents.check_frame_writes(self.intent, tree or code, self.frames)
         )
 
     def show(self, attempt: Attempt) -> None:

@@ -522,14 +522,14 @@ def _id_columns(frame: Any) -> tuple[str, ...]:
     )
 
 
-def check_code(intent: Intent, code: str) -> str | None:
+def check_code(intent: Intent, code: str, tree: ast.Module | None = None) -> str | None:
     """What can be told from the code alone: a chart prompt whose code draws nothing, the
     other standard deviation or variance than the one the prompt names, a variable the prompt
     names as its data that the code never reads, a join that keeps other rows than asked,
     a row number printed as the answer, an id read as a row number."""
     if intent.chart and not _PLOTTING.search(code):
         return "The task asks for a chart; the code draws none. Draw it (matplotlib: plt)."
-    tree = parsed(code)
+    tree = parsed(code) if tree is None else tree  # (the caller may have parsed it)
     if tree is None:
         return None
     if intent.spread and (problem := check_spread(intent.spread, tree)):

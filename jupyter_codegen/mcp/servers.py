@@ -175,11 +175,11 @@ def tool_stubs(name: str, server: MCPServer) -> list[str]:
     return [stub(name, tool, fn) for tool, fn in server.tools.items()] if server.started else []
 
 
-def describe(namespace: Mapping[str, Any], prompt: str) -> list[str]:
-    """The context's lines for every server (started now if need be); a server that cannot
-    start is one line saying so, and the prompt cell goes on without it."""
+def describe(servers: Mapping[str, MCPServer], prompt: str) -> list[str]:
+    """The context's lines for every server of :func:`found` (started now if need be); a
+    server that cannot start is one line saying so, and the prompt cell goes on without it."""
     lines: list[str] = []
-    for name, server in found(namespace).items():
+    for name, server in servers.items():
         try:
             tools = server.tools
         except MCPError as exc:

@@ -84,8 +84,6 @@ class _Names:
         trusted to undo an earlier dangerous one). ``nodes``: the tree, walked once."""
         assignments: list[ast.AST] = []
         for node in nodes:
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
             if isinstance(node, _ASSIGNING):
                 assignments.append(node)
             if isinstance(node, ast.Import):

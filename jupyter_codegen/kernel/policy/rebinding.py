@@ -33,10 +33,24 @@ class _Rebinding(_Names, _Findings):
         level to a literal, or to a data constructor that reads none of the user's data (nor
         anything the code derived from it), goes back to the model. Loading data
         (``pd.read_csv``) or deriving it (``sales = sales.dropna()``) is not made up."""
+        # Every name the code binds anywhere (collect_aliases read them): most code rebinds no
+        # user variable, registered function or builtin, and then no statement is walked again.
+        anywhere = self.bound | self.imported
+        registered = set(self.registered) & anywhere
+        replaced = [
+            target
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name) and target.id in self.user_names
+        ]
+        if not (registered or replaced or _SHADOWED_BUILTINS & anywhere):
+            return
         modules = set(self.modules)
         derived: set[str] = set()  # names this code bound from user data or unknown sources
         for node in tree.body:
-            for name in sorted(_bound_names(node) & set(self.registered)):
+            bound = _bound_names(node)  # one walk of the statement for the three rules
+            for name in sorted(bound & registered):
                 # A stand-in (``fx_rate = lambda c: 0.85``) answers with made-up numbers.
                 self.add(
                     "rejected",
@@ -44,7 +58,9 @@ class _Rebinding(_Names, _Findings):
                     "as it is instead",
                     node,
                 )
-            for name in sorted(_top_level_names(node) & _SHADOWED_BUILTINS):
+            # (Its top-level names are among ``bound``: walked again only for a builtin's name.)
+            shadowing = bound & _SHADOWED_BUILTINS and _top_level_names(node) & _SHADOWED_BUILTINS
+            for name in sorted(shadowing or ()):
                 if name not in self.user_names:  # the user's own `max` is theirs
                     self.add(
                         "rejected",
@@ -53,10 +69,10 @@ class _Rebinding(_Names, _Findings):
                         node,
                     )
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                modules.update(_bound_names(node))  # a module (or a function of one): no data
+                modules.update(bound)  # a module (or a function of one): no data
                 continue
             if not isinstance(node, ast.Assign):
-                derived.update(_bound_names(node))
+                derived.update(bound)
                 continue
             reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
             from_data = any(
@@ -82,7 +98,7 @@ class _Rebinding(_Names, _Findings):
                         node,
                     )
             if not made_up:
-                derived.update(_bound_names(node))
+                derived.update(bound)
 
     def _constructs_data(self, node: ast.AST) -> bool:
         """A call that builds data from its arguments: a DataFrame, Series or array, a range of
