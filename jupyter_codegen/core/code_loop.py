@@ -127,6 +127,7 @@ class CodeLoop:
         self.frames = [n for n, _ in run.scan.frames]
         #: "2 of 3 candidates agree" when candidates were sampled (see core/selection.py).
         self.selection_label = ""
+        self.metas: dict[tuple[str, int, str], GeneratedMeta] = {}
 
     # --- the flow -----------------------------------------------------------------------------
 
@@ -416,9 +417,13 @@ class CodeLoop:
     # --- helpers ------------------------------------------------------------------------------
 
     def meta(self, attempt: Attempt) -> GeneratedMeta:
-        return replace(
-            self.run.meta(attempt.source, attempt.number, attempt.code), created=self.created
-        )
+        """The generated cell's metadata for ``attempt`` (made once: the header, the placement
+        and the finish each ask for it)."""
+        key = (attempt.source, attempt.number, attempt.code)
+        if key not in self.metas:
+            made = self.run.meta(attempt.source, attempt.number, attempt.code)
+            self.metas[key] = replace(made, created=self.created)
+        return self.metas[key]
 
     def title(self, attempt: Attempt) -> str:
         more = f" · attempt {attempt.number}" if attempt.number > 1 else ""
