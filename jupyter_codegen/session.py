@@ -18,6 +18,7 @@ from jupyter_codegen.kernel.executor import is_user_name
 from jupyter_codegen.kernel.policy import ToolServer
 from jupyter_codegen.kernel.redact import NamespaceScan
 from jupyter_codegen.mcp import servers as mcp_servers
+from jupyter_codegen.mcp.client import MCPServer
 from jupyter_codegen.model.backends import Backend, Capabilities, capabilities_of, create_backend
 from jupyter_codegen.model.formulas import formulas_for
 from jupyter_codegen.notebook.display import note
@@ -145,7 +146,7 @@ class CodegenSession:
         it (``scan_namespace(user_ns)``), when it has; ``focused``: for a small model (a
         backend with ``compact_prompts``), only what the prompt names is described."""
         namespace = self.shell.user_ns
-        servers = mcp_servers.found(namespace)
+        servers = self.servers(scan)
         context = build_context(
             namespace,
             hidden=[*self.shell.user_ns_hidden, *servers],
@@ -164,15 +165,26 @@ class CodegenSession:
 
     # --- what generated code may call -------------------------------------------------------
 
-    def tool_servers(self) -> dict[str, ToolServer]:
-        """The MCP servers in the namespace, as the policy reads them."""
-        return mcp_servers.policy_view(self.shell.user_ns)
+    def servers(self, scan: NamespaceScan | None = None) -> dict[str, MCPServer]:
+        """The MCP servers bound in the namespace: as ``scan`` found them (the cell-start read,
+        while no code has run since), else as the namespace holds them now."""
+        if scan is not None:
+            return scan.of_type(MCPServer)
+        return mcp_servers.found(self.shell.user_ns)
 
-    def native_functions(self, prompt: str | None = None) -> FunctionRegistry:
+    def tool_servers(self, scan: NamespaceScan | None = None) -> dict[str, ToolServer]:
+        """The MCP servers in the namespace, as the policy reads them (``scan``: see
+        :meth:`servers`)."""
+        return mcp_servers.policy_view(self.servers(scan))
+
+    def native_functions(
+        self, prompt: str | None = None, scan: NamespaceScan | None = None
+    ) -> FunctionRegistry:
         """The registered functions plus the MCP servers' read-only tools, as native tool
         calls see them; ``prompt``: only the tools that best match it (for the declarations;
-        None: all of them, for resolving the calls the model makes)."""
-        tools = mcp_servers.native_tools(self.shell.user_ns, prompt or "", every=prompt is None)
+        None: all of them, for resolving the calls the model makes); ``scan``: see
+        :meth:`servers`."""
+        tools = mcp_servers.native_tools(self.servers(scan), prompt or "", every=prompt is None)
         if not tools:
             return self.functions
         registry = FunctionRegistry(dict(self.functions.entries))
@@ -183,12 +195,15 @@ class CodegenSession:
         return registry
 
     @contextlib.contextmanager
-    def calls_from_generated_code(self, log: CallLog) -> Iterator[None]:
-        """While generated code runs: registered functions and MCP tools log their calls."""
+    def calls_from_generated_code(
+        self, log: CallLog, scan: NamespaceScan | None = None
+    ) -> Iterator[None]:
+        """While generated code runs: registered functions and MCP tools log their calls
+        (``scan``: see :meth:`servers`)."""
         namespace = self.shell.user_ns
         with (
             self.functions.calls_from_generated_code(namespace, log),
-            mcp_servers.logging_calls(namespace, log),
+            mcp_servers.logging_calls(self.servers(scan), log),
         ):
             yield
 

@@ -32,6 +32,7 @@ from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
 from jupyter_codegen.kernel.error_hints import error_hints
 from jupyter_codegen.kernel.executor import close_figures, run_code
 from jupyter_codegen.kernel.policy import uses_names
+from jupyter_codegen.kernel.redact import NamespaceScan
 from jupyter_codegen.model.backends.base import ModelRequest, Reply
 from jupyter_codegen.notebook import confirm
 from jupyter_codegen.notebook.display import CodeRecord, note
@@ -208,12 +209,12 @@ class CodeLoop:
         """Why ``code`` may not run in an isolated copy as it is (None: it may): a policy
         finding of any kind, or a failed static check."""
         if not self.hooks.trusted(code):
-            finding = self.run.check(code, self.user_names)
+            finding = self.run.check(code, self.user_names, self.run.scan)  # (nothing ran yet)
             if finding is not None:
                 return finding.message()
         if self.run.job.confirm:
             return "You asked to confirm (--confirm)"
-        if uses_names(code, self.run.session.tool_servers()):
+        if uses_names(code, self.run.session.tool_servers(self.run.scan)):
             return "The code calls MCP tools (a copy would call the server again)"
         return self.static_problem(code)
 
@@ -234,7 +235,8 @@ class CodeLoop:
         """The policy (unless the mode vouches for the code) and the mode's precheck. Blocked
         code raises: it is shown, never run, and not sent back."""
         run, code = self.run, attempt.code
-        finding = None if self.hooks.trusted(code) else run.check(code, self.user_names)
+        trusted = self.hooks.trusted(code)
+        finding = None if trusted else run.check(code, self.user_names, self.start_scan(attempt))
         if finding is not None and finding.kind == "blocked":
             run.record(attempt.source, attempt.number, "blocked", code)
             run.status.done(f"✗ {run.model} · blocked, nothing ran")
@@ -317,9 +319,9 @@ class CodeLoop:
         if not (attempt.source == "pinned" and run.status.attached):
             # (Pinned code starts at once, under a header that says "pinned code".)
             run.status.update(f"▶ {run.model} · running {attempt.source} code", force=True)
-        # The cell-start scan holds until code ran (a failed run may have set secrets).
-        known = run.scan.secrets if attempt.number == 1 and not self.resumed else None
-        with run.session.calls_from_generated_code(run.calls):
+        scan = self.start_scan(attempt)
+        known = scan.secrets if scan is not None else None
+        with run.session.calls_from_generated_code(run.calls, scan):
             outcome = run_code(
                 run.shell,
                 code,
@@ -424,6 +426,11 @@ class CodeLoop:
             made = self.run.meta(attempt.source, attempt.number, attempt.code)
             self.metas[key] = replace(made, created=self.created)
         return self.metas[key]
+
+    def start_scan(self, attempt: Attempt) -> NamespaceScan | None:
+        """The cell-start scan while it holds: for the first attempt, before any code ran (a
+        failed run may have bound secrets or servers; rolled back, they may be gone)."""
+        return self.run.scan if attempt.number == 1 and not self.resumed else None
 
     def title(self, attempt: Attempt) -> str:
         more = f" · attempt {attempt.number}" if attempt.number > 1 else ""

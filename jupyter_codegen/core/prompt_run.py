@@ -107,7 +107,7 @@ class PromptRun:
     def with_tools(self, request: ModelRequest) -> ModelRequest:
         """``request`` with the registered functions (and the MCP servers' read-only tools that
         best match the prompt) declared as tools, as offered."""
-        native = self.session.native_functions(self.job.prompt)
+        native = self.session.native_functions(self.job.prompt, self.scan)  # (before any run)
         return tool_calls.with_tools(request, native, self.tools)
 
     def stream(
@@ -168,8 +168,11 @@ class PromptRun:
 
     # --- the policy ---------------------------------------------------------------------------
 
-    def check(self, code: str, user_names: Any) -> Finding | None:
-        """The policy's finding on ``code`` (None: it may run)."""
+    def check(
+        self, code: str, user_names: Any, scan: NamespaceScan | None = None
+    ) -> Finding | None:
+        """The policy's finding on ``code`` (None: it may run). ``scan``: the cell-start scan
+        while no code has run since (the MCP servers are read from it)."""
         if self.policy == "off":
             return None
         return check(
@@ -180,7 +183,7 @@ class PromptRun:
             aliases=code_aliases(code, self.shell.user_ns),
             prompt=self.job.prompt,
             frames=lazy_frames(code, self.shell.user_ns),
-            tool_servers=self.session.tool_servers(),
+            tool_servers=self.session.tool_servers(scan),
         )
 
     # --- the record ---------------------------------------------------------------------------

@@ -194,6 +194,14 @@ class NamespaceScan:
         Spark's...): the intent checks and the frame-write check both start from them."""
         return [item for item in self.items if type(item[1]).__name__ == "DataFrame"]
 
+    def of_type(self, kind: type) -> dict[str, Any]:
+        """Name -> value of the items of exactly type ``kind``, found once per scan (a prompt
+        cell asks for its MCP servers at four stages before any code runs)."""
+        memo = self.__dict__.setdefault("_of_type", {})
+        if kind not in memo:
+            memo[kind] = {name: value for name, value in self.items if type(value) is kind}
+        return dict(memo[kind])
+
 
 def scan_namespace(
     namespace: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None

@@ -201,13 +201,13 @@ class NativeTool:
 
 
 def native_tools(
-    namespace: Mapping[str, Any], prompt: str, *, every: bool = False
+    servers: Mapping[str, MCPServer], prompt: str, *, every: bool = False
 ) -> list[NativeTool]:
     """The read-only tools of the started servers, the best ``FULL_STUBS`` of each for
     ``prompt`` (``every``: all of them): the tools that ask (destructive, open-world) are called
     from code only, where the policy shows the code and asks first."""
     out = []
-    for name, server in found(namespace).items():
+    for name, server in servers.items():
         if not server.started:
             continue
         asks = server.asks()
@@ -218,24 +218,23 @@ def native_tools(
     return out
 
 
-def policy_view(namespace: Mapping[str, Any]) -> dict[str, ToolServer]:
+def policy_view(servers: Mapping[str, MCPServer]) -> dict[str, ToolServer]:
     """Variable name -> what the policy needs of that server (started ones only: a server
     nobody described has no tools the code could know of)."""
     return {
         name: ToolServer(server.trusted, server.asks())
-        for name, server in found(namespace).items()
+        for name, server in servers.items()
         if server.started
     }
 
 
 @contextlib.contextmanager
-def logging_calls(namespace: Mapping[str, Any], log: CallLog) -> Iterator[None]:
+def logging_calls(servers: Mapping[str, MCPServer], log: CallLog) -> Iterator[None]:
     """While generated code runs, each server's calls go into the prompt cell's call log."""
-    servers = list(found(namespace).values())
-    for server in servers:
+    for server in servers.values():
         server.log = log
     try:
         yield
     finally:
-        for server in servers:
+        for server in servers.values():
             server.log = None
