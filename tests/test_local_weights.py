@@ -314,6 +314,26 @@ def _no_lock(_path: Path) -> Iterator[bool]:
     yield False
 
 
+def test_a_file_replaced_between_its_stat_and_its_stamp_is_stamped_again(
+    fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a lock, another process can replace the assembled file (the same verified
+    # bytes, a new mtime) right after this one stamped its own: the stamp is written again.
+    real, calls = lw._write_stamp, []
+
+    def stamp_then_replaced(path: Path, spec: lw.ModelSpec) -> None:
+        calls.append(path)
+        real(path, spec)
+        if len(calls) == 1:
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+    monkeypatch.setattr(lw, "_write_stamp", stamp_then_replaced)
+    path = lw.ensure_weights(fake.spec, cache_dir=fake.cache)
+    assert len(calls) == 2
+    assert lw.cached_path(fake.spec, fake.cache) == path
+
+
 def _assemble_in_child(
     site: str, spec: lw.ModelSpec, cache: str, locked: bool, barrier: Any
 ) -> str:

@@ -426,6 +426,11 @@ def _assemble(
             tmp.unlink()
         raise
     _write_stamp(target, spec)
+    if not _stamp_matches(target, spec):
+        # Without a lock (no fcntl) another process may have replaced the file between this
+        # one's stat and its stamp (CI saw it once): every file put there was verified whole,
+        # so stamp the one that is there now rather than leave a stamp of the one it replaced.
+        _write_stamp(target, spec)
 
 
 def _check_gguf(path: Path) -> Path:
