@@ -269,6 +269,7 @@ def test_a_copied_stub_or_a_stand_in_is_dropped_and_a_rebinding_goes_back_for_re
     assert shell.user_ns["v"] == 24.5
     repair = scripted(shell).requests[-1].turns[-1].parts[0].text
     assert "redefines your registered function `get_weather`" in repair
+    assert "call `get_weather(...)` and keep what it returns under another name" in repair
 
 
 def test_invalid_arguments_from_code_go_back_for_repair(shell):

@@ -51,11 +51,14 @@ class _Rebinding(_Names, _Findings):
         for node in tree.body:
             bound = _bound_names(node)  # one walk of the statement for the three rules
             for name in sorted(bound & registered):
-                # A stand-in (``fx_rate = lambda c: 0.85``) answers with made-up numbers.
+                # A stand-in (``fx_rate = lambda c: 0.85``) answers with made-up numbers. (The
+                # message names the way out: told to "call it as it is instead", a small model
+                # wrote ``fx_rate = fx_rate("EUR")``, binding the name to the result.)
                 self.add(
                     "rejected",
-                    f"the code redefines your registered function `{name}`; call `{name}` "
-                    "as it is instead",
+                    f"the code redefines your registered function `{name}`; leave the name "
+                    f"`{name}` to it: call `{name}(...)` and keep what it returns under "
+                    "another name",
                     node,
                 )
             # (Its top-level names are among ``bound``: walked again only for a builtin's name.)
