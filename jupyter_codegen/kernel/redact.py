@@ -18,7 +18,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Name parts (split on "_" and camelCase) that mark a credential wherever they appear.
@@ -182,6 +182,10 @@ class NamespaceScan:
     secret_names: frozenset[str]
     #: The exact values to redact (see :func:`secret_values`).
     secrets: frozenset[str]
+    #: :meth:`of_type`'s answers, by type.
+    _of_type: dict[type, dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @functools.cached_property
     def values(self) -> dict[str, Any]:
@@ -197,10 +201,9 @@ class NamespaceScan:
     def of_type(self, kind: type) -> dict[str, Any]:
         """Name -> value of the items of exactly type ``kind``, found once per scan (a prompt
         cell asks for its MCP servers at four stages before any code runs)."""
-        memo = self.__dict__.setdefault("_of_type", {})
-        if kind not in memo:
-            memo[kind] = {name: value for name, value in self.items if type(value) is kind}
-        return dict(memo[kind])
+        if kind not in self._of_type:
+            self._of_type[kind] = {n: v for n, v in self.items if type(v) is kind}
+        return dict(self._of_type[kind])
 
 
 def scan_namespace(

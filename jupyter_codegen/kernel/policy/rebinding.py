@@ -37,13 +37,12 @@ class _Rebinding(_Names, _Findings):
         # user variable, registered function or builtin, and then no statement is walked again.
         anywhere = self.bound | self.imported
         registered = set(self.registered) & anywhere
-        replaced = [
-            target
+        replaced = any(
+            isinstance(target, ast.Name) and target.id in self.user_names
             for node in tree.body
             if isinstance(node, ast.Assign)
             for target in node.targets
-            if isinstance(target, ast.Name) and target.id in self.user_names
-        ]
+        )
         if not (registered or replaced or _SHADOWED_BUILTINS & anywhere):
             return
         modules = set(self.modules)
