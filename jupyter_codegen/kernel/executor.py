@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from jupyter_codegen.kernel.cell_run import run_as_cell
 from jupyter_codegen.kernel.redact import redact, secret_values
 
 _MAX_ERROR_CHARS = 3000
@@ -495,7 +496,7 @@ def run_code(
     with _time_limit(timeout) as limit:
         try:
             with _output_guard(shell, budget, show_traceback):
-                result = shell.run_cell(code, store_history=False, silent=False)
+                result = run_as_cell(shell, code)
         except KeyboardInterrupt as exc:  # delivered in IPython's own code around the cell
             stray = exc
     timed_out = limit.fired.is_set()
