@@ -13,8 +13,12 @@ import ast
 import re
 
 from jupyter_codegen.core.parsed import Code, parsed
+from jupyter_codegen.core.patterns import Gated
 
-_LOAN = re.compile(r"\b(?:mortgage|loan|repays?|annuity|amorti[sz])", re.IGNORECASE)
+_LOAN = Gated(
+    re.compile(r"\b(?:mortgage|loan|repays?|annuity|amorti[sz])", re.I),
+    "mortgage loan repay annuit amorti",
+)
 _MONTHLY = re.compile(r"\bmonth(?:ly|s)?\b", re.IGNORECASE)
 _YEARS = re.compile(r"\b(\d{1,2})[-\s]years?\b", re.IGNORECASE)
 

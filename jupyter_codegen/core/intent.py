@@ -26,10 +26,12 @@ from typing import Any
 from jupyter_codegen.core.formula_checks import check_loan_periods, loan_years
 from jupyter_codegen.core.join_checks import check_join, join_asked
 from jupyter_codegen.core.parsed import Code, parsed
+from jupyter_codegen.core.patterns import Gated
 from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
 
 #: The wording of a kind -> the kind it asks for.
 _KIND_WORDS = {
@@ -70,23 +72,29 @@ _LOOSE = r"(?P<u>(?=[A-Za-z_]*[_0-9])[A-Za-z_][A-Za-z0-9_]*|[B-HJ-Z])\b"
 _CLAUSE = r"(?:[^.;:!?\n`]|(?<=\d)\.(?=\d))"
 _NAMED = [
     # "a list called `top`", "a DataFrame named by_month"
-    re.compile(rf"\b(?i:named|called)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
+    Gated(re.compile(rf"\b(?i:named|called)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"), "named called"),
     # "store the count in `n_high`", "save the result as `out`", "put them into a variable x1"
-    re.compile(
-        rf"\b(?i:store|save|put|assign|place)\b{_CLAUSE}*?(?:`[^`]*`{_CLAUSE}*?)*?"
-        r"\b(?i:in|into|as|to)\s+(?:(?i:an?\s+(?:new\s+)?variable)\s+(?i:called\s+|named\s+)?)?"
-        rf"(?:`(?P<q>{_NAME})`|{_LOOSE})"
+    Gated(
+        re.compile(
+            rf"\b(?i:store|save|put|assign|place)\b{_CLAUSE}*?(?:`[^`]*`{_CLAUSE}*?)*?"
+            r"\b(?i:in|into|as|to)\s+(?:(?i:an?\s+(?:new\s+)?variable)\s+(?i:called\s+|named\s+)?)?"
+            rf"(?:`(?P<q>{_NAME})`|{_LOOSE})"
+        ),
+        "store save put assign place",
     ),
     # "... as `out`", "the result in a variable `x`"
-    re.compile(rf"\b(?i:as)\s+`(?P<q>{_NAME})`"),
-    re.compile(rf"\b(?i:variable)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"),
+    Gated(re.compile(rf"\b(?i:as)\s+`(?P<q>{_NAME})`"), "`"),
+    Gated(re.compile(rf"\b(?i:variable)\s+(?:`(?P<q>{_NAME})`|{_LOOSE})"), "variable"),
     # "as a Series `per_month`", "store a dict `totals_fx`": a kind, then the quoted name
-    re.compile(
-        rf"\b(?i:an?|one)\s+(?i:new\s+)?(?i:list|dict|dictionary|number|float|int|integer|"
-        rf"string|str|dataframe|data frame|series|bool|boolean|tuple|set)\s+`(?P<q>{_NAME})`"
+    Gated(
+        re.compile(
+            rf"\b(?i:an?|one)\s+(?i:new\s+)?(?i:list|dict|dictionary|number|float|int|integer|"
+            rf"string|str|dataframe|data frame|series|bool|boolean|tuple|set)\s+`(?P<q>{_NAME})`"
+        ),
+        "`",
     ),
     # "create `by_month`, a DataFrame of ..." (a new name only)
-    re.compile(rf"\b(?i:create|make|define|build)\s+`(?P<new>{_NAME})`"),
+    Gated(re.compile(rf"\b(?i:create|make|define|build)\s+`(?P<new>{_NAME})`"), "`"),
 ]
 #: Words before a quoted name that make it something other than a variable.
 _NOT_A_VARIABLE = re.compile(
@@ -100,13 +108,19 @@ _KIND_WINDOW = 32
 # A sentence ends at . ; ! ? or a line break, not at the dot of ``df.col``.
 _SENTENCE = re.compile(r"[.;!?](?=\s|$)|\n")
 
-_CHART = re.compile(
-    r"\b(?:plot|chart|histogram|scatter\s*plot|bar\s*plot|line\s*plot|pie\s*chart|heat\s*map|"
-    r"heatmap|boxplot|box\s*plot)s?\b",
-    re.IGNORECASE,
+_CHART = Gated(
+    re.compile(
+        r"\b(?:plot|chart|histogram|scatter\s*plot|bar\s*plot|line\s*plot|pie\s*chart|heat\s*map|"
+        r"heatmap|boxplot|box\s*plot)s?\b",
+        re.IGNORECASE,
+    ),
+    "plot chart histogram heat",
 )
 # "a horizontal bar chart", "vertical bars": the way the bars must lie.
-_BARS_WAY = re.compile(r"\b(horizontal|vertical)\s+bar", re.IGNORECASE)
+_BARS_WAY = Gated(
+    re.compile(r"\b(horizontal|vertical)\s+bar", re.IGNORECASE),
+    "bar",
+)
 _PLOTTING = re.compile(
     r"\b(?:plt|pyplot|matplotlib|sns|seaborn|px|plotly|go|alt|altair|bokeh|hv|holoviews)\b|"
     r"\.(?:plot|hist|bar|barh|scatter|pie|boxplot|imshow|heatmap|line|area)\s*\(|"
@@ -114,11 +128,15 @@ _PLOTTING = re.compile(
 )
 _MATPLOTLIB = re.compile(r"\b(?:plt|pyplot|matplotlib|sns|seaborn)\b|\.(?:plot|hist)\s*\(")
 # Wording that asks to change a frame: the frames-unchanged check stays silent.
-_CHANGES = re.compile(
-    r"\b(?:add|adds|adding|append|insert|convert|change|modify|update|replace|set|rename|drop|"
-    r"remove|delete|fill|fillna|clean|normali[sz]e|sort|reorder|cast|parse|in[\s-]place|"
-    r"overwrite|assign|mutate|transform|reset|round|strip|lowercase|uppercase|column|columns)\b",
-    re.IGNORECASE,
+_CHANGES = Gated(
+    re.compile(
+        r"\b(?:add|adds|adding|append|insert|convert|change|modify|update|replace|set|rename|drop|"
+        r"remove|delete|fill|fillna|clean|normali[sz]e|sort|reorder|cast|parse|in[\s-]place|"
+        r"overwrite|assign|mutate|transform|reset|round|strip|lowercase|uppercase|column|columns)\b",
+        re.IGNORECASE,
+    ),
+    "add append insert convert chang modif updat replac set renam drop remov delet fill clean "
+    "normali sort reorder cast pars place overwrit assign mutat transform round strip case column",
 )
 
 # "Print the region and its total", "print the total revenue", "print the mean and the std":
@@ -128,20 +146,26 @@ _QUANTITY = (
     r"(?:total|sum|average|mean|median|count|amount|share|percentage|ratio|variance|"
     r"std|standard\s+deviation|correlation|number\s+of)"
 )
-_PRINTS_QUANTITY = re.compile(
-    rf"\bprint\s+(?:out\s+)?(?:the\s+|its\s+|their\s+)?{_QUANTITY}\b"
-    rf"|\bprint\b[^.;!?\n]*?\b(?:and|with)\s+(?:its|their|each\s+one'?s)\s+{_QUANTITY}\b",
-    re.IGNORECASE,
+_PRINTS_QUANTITY = Gated(
+    re.compile(
+        rf"\bprint\s+(?:out\s+)?(?:the\s+|its\s+|their\s+)?{_QUANTITY}\b"
+        rf"|\bprint\b[^.;!?\n]*?\b(?:and|with)\s+(?:its|their|each\s+one'?s)\s+{_QUANTITY}\b",
+        re.IGNORECASE,
+    ),
+    "print",
 )
 _DIGIT = re.compile(r"\d")
 
 # "Print the average revenue per region", "print the total by status": one value for each group
 # is printed. The word after per/by must be a column of a frame the prompt names. Not "show"
 # (a chart, a table or a widget may show it) and not a chart prompt.
-_PER_GROUP = re.compile(
-    r"\bprint\b[^.;!?\n]*?\b(?:per|by|for\s+each|of\s+each|in\s+each)\s+"
-    r"(?P<column>[A-Za-z_]\w*)",
-    re.IGNORECASE,
+_PER_GROUP = Gated(
+    re.compile(
+        r"\bprint\b[^.;!?\n]*?\b(?:per|by|for\s+each|of\s+each|in\s+each)\s+"
+        r"(?P<column>[A-Za-z_]\w*)",
+        re.IGNORECASE,
+    ),
+    "print",
 )
 #: Groups the printed-per-group check names: more is not a short list a person reads.
 _MAX_GROUPS = 30
@@ -150,12 +174,24 @@ _MAX_GROUP_ROWS = 200_000
 
 # "the sample standard deviation", "population variance": which formula the prompt names.
 _SPREAD = r"(?:standard\s+deviation|std|stdev|sd|variance|var)\b"
-_SAMPLE = re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE)
-_POPULATION = re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE)
-_VARIANCE_WORD = re.compile(r"\bvariances?\b", re.IGNORECASE)
+_SAMPLE = Gated(
+    re.compile(rf"\bsample\s+{_SPREAD}", re.IGNORECASE),
+    "sample",
+)
+_POPULATION = Gated(
+    re.compile(rf"\bpopulation\s+{_SPREAD}", re.IGNORECASE),
+    "population",
+)
+_VARIANCE_WORD = Gated(
+    re.compile(r"\bvariances?\b", re.IGNORECASE),
+    "varian",
+)
 
 # "Average rating per product", "the mean amount": an average is asked. Not "what does x mean".
-_AVERAGE_WORD = re.compile(r"\b(?:average|mean)\b", re.IGNORECASE)
+_AVERAGE_WORD = Gated(
+    re.compile(r"\b(?:average|mean)\b", re.IGNORECASE),
+    "average mean",
+)
 _MEAN_VERB = re.compile(r"\b(?:does|do|did|would|could|might)\b[^.?!]*\bmean\b", re.I)
 #: Calls that average, or may (an aggregate named by a string: ``agg("mean")``), and the
 #: statistics built on a mean ("standard error of the mean": ``.sem()``).
@@ -165,30 +201,48 @@ _AVERAGING = frozenset(
 )
 
 # "a dict mapping each currency to the converted amount": one value per key, not a column.
-_MAPS_TO_ONE = re.compile(
-    r"\bmap(?:s|ping)?\b[^.;!?]*?\bto\s+(?:the|its|their|a|an|one)\s+(?:\w+\s+){0,2}"
-    r"(?:total|amount|sum|count|number|average|mean|value|price|cost|rate|share)\b",
-    re.IGNORECASE,
+_MAPS_TO_ONE = Gated(
+    re.compile(
+        r"\bmap(?:s|ping)?\b[^.;!?]*?\bto\s+(?:the|its|their|a|an|one)\s+(?:\w+\s+){0,2}"
+        r"(?:total|amount|sum|count|number|average|mean|value|price|cost|rate|share)\b",
+        re.IGNORECASE,
+    ),
+    "map",
 )
-_DEVIATION_WORD = re.compile(r"\bstandard\s+deviations?\b", re.IGNORECASE)
+_DEVIATION_WORD = Gated(
+    re.compile(r"\bstandard\s+deviations?\b", re.IGNORECASE),
+    "deviation",
+)
 
 
 # "highest first", "newest first", "in descending order": the order of the one named result.
-_DESCENDING = re.compile(
-    r"\b(?:(?:highest|largest|biggest|greatest|newest|latest|most\s+recent)\s+first"
-    r"|descending)\b",
-    re.IGNORECASE,
+_DESCENDING = Gated(
+    re.compile(
+        r"\b(?:(?:highest|largest|biggest|greatest|newest|latest|most\s+recent)\s+first"
+        r"|descending)\b",
+        re.IGNORECASE,
+    ),
+    "first descending",
 )
-_IN_TIME = re.compile(r"\b(?:newest|latest|most\s+recent|oldest|earliest)\s+first\b", re.I)
-_ASCENDING = re.compile(
-    r"\b(?:(?:smallest|lowest|oldest|earliest)\s+first|ascending|alphabetical(?:ly)?)\b",
-    re.IGNORECASE,
+_IN_TIME = Gated(
+    re.compile(r"\b(?:newest|latest|most\s+recent|oldest|earliest)\s+first\b", re.I),
+    "first",
+)
+_ASCENDING = Gated(
+    re.compile(
+        r"\b(?:(?:smallest|lowest|oldest|earliest)\s+first|ascending|alphabetical(?:ly)?)\b",
+        re.IGNORECASE,
+    ),
+    "first ascending alphabetical",
 )
 
 
 # "a Series `z` with the same index as `sales`": the index of the one named result.
-_SAME_INDEX = re.compile(
-    rf"\b(?:with\s+)?the\s+same\s+(?:index|rows?)\s+as\s+`(?P<frame>{_NAME})`", re.IGNORECASE
+_SAME_INDEX = Gated(
+    re.compile(
+        rf"\b(?:with\s+)?the\s+same\s+(?:index|rows?)\s+as\s+`(?P<frame>{_NAME})`", re.IGNORECASE
+    ),
+    "same",
 )
 
 
@@ -386,6 +440,9 @@ def _measure(prompt: str) -> str | None:
 def _spread(prompt: str) -> str | None:
     """The formula the prompt names, "sample" or "population" (standard deviation, variance),
     when it does not say the other word at all ("sample and population variance": None)."""
+    low = prompt.lower()
+    if "sample" not in low and "population" not in low:
+        return None  # (most prompts: no need to split them into words)
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", prompt)}
     if {"sample", "population"} <= words:
         return None
@@ -429,6 +486,8 @@ def intent_for(
         and type(values[n]).__module__.startswith("pandas")
         and type(values[n].index).__name__ == "RangeIndex"
     ][:_MAX_FRAMES]
+    if not (input_frames or pandas_numbered):
+        return intent  # nothing to add (and ``replace`` is the slowest step here)
     return dataclasses.replace(
         intent,
         input_columns=tuple(

@@ -13,17 +13,22 @@ import ast
 import re
 
 from jupyter_codegen.core.parsed import Code, parsed
+from jupyter_codegen.core.patterns import Gated
 
 # "keeping only the orders whose customer we know", "leave out orders whose customer we don't
 # know", "drop the rows without a match".
-_MATCHED_ONLY = re.compile(
-    r"\b(?:keep(?:s|ing)?\s+only|only\s+keep|leave\s+out|leaving\s+out|drop(?:ping)?|"
-    r"exclud(?:e|ing))\b[^.;]*?\b(?:know|known|unknown|match(?:es|ed|ing)?|exists?|appears?)\b",
-    re.IGNORECASE,
+_MATCHED_ONLY = Gated(
+    re.compile(
+        r"\b(?:keep(?:s|ing)?\s+only|only\s+keep|leave\s+out|leaving\s+out|drop(?:ping)?|"
+        r"exclud(?:e|ing))\b[^.;]*?\b(?:know|known|unknown|match(?:es|ed|ing)?|exists?|appears?)\b",
+        re.IGNORECASE,
+    ),
+    "keep leav drop exclud",
 )
 # "keep every order, even when the customer is unknown", "keep all rows even if no match".
-_EVERY_ROW = re.compile(
-    r"\bkeep(?:s|ing)?\s+(?:every|all)\b[^.;]*?\beven\s+(?:when|if)\b", re.IGNORECASE
+_EVERY_ROW = Gated(
+    re.compile(r"\bkeep(?:s|ing)?\s+(?:every|all)\b[^.;]*?\beven\s+(?:when|if)\b", re.I),
+    "keep",
 )
 
 

@@ -89,8 +89,10 @@ class PinStore:
         blob = json.dumps([prompt.strip(), model, mode])
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.root / f"{key}.json"
+    def _path(self, key: str) -> str:
+        # (A str, not a Path: a prompt cell looks its pin up every time, mostly to miss, and
+        # pathlib's joins cost that lookup three times the stat.)
+        return os.path.join(self.root, key + ".json")
 
     def get(self, key: str) -> Pin | None:
         """The pin for ``key``, or None when missing, truncated, corrupt or of another shape."""
@@ -99,9 +101,10 @@ class PinStore:
             return pending
         try:
             path = self._path(key)
-            if path.stat().st_size > _MAX_PIN_BYTES:
+            if os.stat(path).st_size > _MAX_PIN_BYTES:
                 return None
-            data = json.loads(path.read_text("utf-8"))
+            with open(path, encoding="utf-8") as handle:
+                data = json.loads(handle.read())
         except (OSError, ValueError, RecursionError):
             return None  # missing, truncated or not JSON: a miss, not an error
         return _pin_from(data)
@@ -176,4 +179,4 @@ class PinStore:
     def delete(self, key: str) -> None:
         self.flush()  # a queued write must not bring it back
         with contextlib.suppress(OSError):
-            self._path(key).unlink()
+            os.unlink(self._path(key))
