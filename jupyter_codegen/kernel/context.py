@@ -344,16 +344,18 @@ def _candidates(scan: NamespaceScan, excluded: set[str], modules: list[str]) -> 
     go to ``modules`` (in definition order). Secret-named variables and our own tools are left
     out. A namespace is mostly data of plain types: comprehensions, and the module/tool checks
     only for the other types (a loop with per-name checks was the largest part of a build)."""
-    recent = [(name, value) for name, value in reversed(scan.items) if name not in excluded]
+    values = scan.values
+    recent = [name for name in reversed(values) if name not in excluded]  # (names: no pairs)
     skip = set(scan.secret_names)
-    for name, value in [item for item in recent if type(item[1]) not in _PLAIN]:
+    for name in [n for n in recent if type(values[n]) not in _PLAIN]:
+        value = values[name]
         if isinstance(value, types.ModuleType):
             real = value.__name__
             modules.insert(0, name if real == name else f"{name} ({real})")
             skip.add(name)
         elif _is_our_tool(value):
             skip.add(name)
-    return {name: value for name, value in recent if name not in skip}
+    return {name: values[name] for name in recent if name not in skip}
 
 
 def _new_advice(value: Any, families: list[str]) -> tuple[str, int]:

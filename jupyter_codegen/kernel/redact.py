@@ -173,11 +173,11 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
 @dataclass(frozen=True)
 class NamespaceScan:
     """The user's namespace read once at the start of a prompt cell: the secret scan, and the
-    items the kernel context then describes (both used to walk the whole namespace, a large
-    part of a prompt cell's cost with hundreds of variables)."""
+    variables the kernel context then describes (both used to walk the whole namespace, a
+    large part of a prompt cell's cost with hundreds of variables)."""
 
-    #: (name, value) of every name not starting with ``_``, in definition order.
-    items: list[tuple[str, Any]]
+    #: Name -> value of every name not starting with ``_``, in definition order.
+    values: dict[str, Any]
     #: Those of the names that look like credentials (never described, values masked).
     secret_names: frozenset[str]
     #: The exact values to redact (see :func:`secret_values`).
@@ -188,21 +188,16 @@ class NamespaceScan:
     )
 
     @functools.cached_property
-    def values(self) -> dict[str, Any]:
-        """The items as a mapping (name -> value)."""
-        return dict(self.items)
-
-    @functools.cached_property
     def frames(self) -> list[tuple[str, Any]]:
-        """(name, value) of the items whose type is named ``DataFrame`` (pandas', Polars',
+        """(name, value) of the variables whose type is named ``DataFrame`` (pandas', Polars',
         Spark's...): the intent checks and the frame-write check both start from them."""
-        return [item for item in self.items if type(item[1]).__name__ == "DataFrame"]
+        return [(n, v) for n, v in self.values.items() if type(v).__name__ == "DataFrame"]
 
     def of_type(self, kind: type) -> dict[str, Any]:
-        """Name -> value of the items of exactly type ``kind``, found once per scan (a prompt
-        cell asks for its MCP servers at four stages before any code runs)."""
+        """Name -> value of the variables of exactly type ``kind``, found once per scan (a
+        prompt cell asks for its MCP servers at four stages before any code runs)."""
         if kind not in self._of_type:
-            self._of_type[kind] = {n: v for n, v in self.items if type(v) is kind}
+            self._of_type[kind] = {n: v for n, v in self.values.items() if type(v) is kind}
         return dict(self._of_type[kind])
 
 
@@ -211,19 +206,20 @@ def scan_namespace(
 ) -> NamespaceScan:
     """Read ``namespace`` (and the environment) once; see :func:`secret_values`."""
     found: set[str] = set()
+    # One copy at C speed (no thread can change it under the loops below), then the variables:
     # (``globals()[1] = 2`` puts a name that is not a string in the namespace: no variable.)
-    items = [
-        item
-        for item in list((namespace or {}).items())
-        if isinstance(item[0], str) and not item[0].startswith("_")
-    ]
-    secret_names = frozenset(filter(is_secret_name, [name for name, _ in items]))
-    if secret_names:
-        for name, value in items:
-            if name in secret_names:
-                _take(value, found)
-    for value in [v for _, v in items if isinstance(v, dict) and len(v) <= 200]:
-        for key, item in list(value.items()):
+    # Pairs are unpacked as they come, never kept: 700 (name, value) tuples a cell were enough
+    # to set off the garbage collector twice in a prompt cell over 500 variables.
+    values = {
+        name: value
+        for name, value in dict(namespace or {}).items()
+        if isinstance(name, str) and not name.startswith("_")
+    }
+    secret_names = frozenset(filter(is_secret_name, values))
+    for name in secret_names:
+        _take(values[name], found)
+    for mapping in [v for v in values.values() if isinstance(v, dict) and len(v) <= 200]:
+        for key, item in list(mapping.items()):
             if isinstance(key, str) and is_secret_name(key):
                 _take(item, found)
     if environ is None and isinstance(raw := getattr(os.environ, "_data", None), dict):
@@ -237,7 +233,7 @@ def scan_namespace(
         for name, value in list(env.items()):
             if _is_secret_env_name(name):
                 _take(value, found)
-    return NamespaceScan(items, secret_names, frozenset(found))
+    return NamespaceScan(values, secret_names, frozenset(found))
 
 
 def secret_values(
