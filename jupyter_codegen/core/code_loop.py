@@ -19,6 +19,7 @@ an ordinary repair with a precise message.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -123,9 +124,6 @@ class CodeLoop:
         self.attempt: Attempt | None = None
         #: What the prompt clearly asks the code to leave behind (see core/intent.py).
         self.intent = run.intent() if hooks.checks_intent else intents.Intent()
-        #: The user's DataFrames at the start of the cell (the code must not write into them
-        #: unless the prompt asks for a change).
-        self.frames = [n for n, _ in run.scan.frames]
         #: "2 of 3 candidates agree" when candidates were sampled (see core/selection.py).
         self.selection_label = ""
         self.metas: dict[tuple[str, int, str], GeneratedMeta] = {}
@@ -225,7 +223,7 @@ class CodeLoop:
         return (
             self.hooks.precheck(self.run, code)
             or intents.check_code(self.intent, code, tree)
-            or intents.check_frame_writes(self.intent, tree or code, self.frames)
+            or intents.check_frame_writes(self.intent, tree or code, self.start_frames())
         )
 
     def show(self, attempt: Attempt) -> None:
@@ -431,6 +429,12 @@ class CodeLoop:
         """The cell-start scan while it holds: for the first attempt, before any code ran (a
         failed run may have bound secrets or servers; rolled back, they may be gone)."""
         return self.run.scan if attempt.number == 1 and not self.resumed else None
+
+    def start_frames(self) -> Iterator[str]:
+        """The user's DataFrames at the start of the cell (the code must not write into them
+        unless the prompt asks for a change), read only when asked."""
+        for name, _ in self.run.scan.frames:  # (a generator: nothing is read until iterated)
+            yield name
 
     def title(self, attempt: Attempt) -> str:
         more = f" · attempt {attempt.number}" if attempt.number > 1 else ""

@@ -19,7 +19,7 @@ import ast
 import dataclasses
 import math
 import re
-from collections.abc import Container, Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -456,15 +456,19 @@ def intent_for(
     items: Mapping[str, Any] | Iterable[tuple[str, Any]],
     functions: Iterable[str] = (),
     *,
-    frames: list[tuple[str, Any]] | None = None,
+    frames: Callable[[], list[tuple[str, Any]]] | None = None,
 ) -> Intent:
     """The intent of ``prompt`` over the user's namespace as the cell starts, ``items`` (name ->
     value, or (name, value) pairs): a result must be a new name, not a column of the user's
-    frames or a registered function. ``frames``: the items whose type is named DataFrame,
-    when the caller has them."""
+    frames or a registered function. ``frames``: a function that gives the items whose type is
+    named DataFrame, when the caller has them (called only if a name must be looked up in
+    every frame)."""
     values = items if isinstance(items, Mapping) else dict(items)
     if frames is None:
-        frames = [item for item in values.items() if type(item[1]).__name__ == "DataFrame"]
+
+        def frames() -> list[tuple[str, Any]]:
+            return [(n, v) for n, v in values.items() if type(v).__name__ == "DataFrame"]
+
     columns = _ColumnsOf(frames, values, _quoted(prompt))
     intent = read_intent(prompt, values, columns=columns, functions=functions)
     input_frames = [n for n in intent.inputs if type(values[n]).__name__ == "DataFrame"]
@@ -518,17 +522,28 @@ class _ColumnsOf:
     in memory the rest of the cell does not touch.)"""
 
     def __init__(
-        self, frames: list[tuple[str, Any]], values: Mapping[str, Any], quoted: set[str]
+        self,
+        frames: Callable[[], list[tuple[str, Any]]],
+        values: Mapping[str, Any],
+        quoted: set[str],
     ) -> None:
         self.frames, self.values, self.quoted = frames, values, quoted
         self.asked: dict[object, bool] = {}  # a quoted name is asked about more than once
+        self.every: list[Any] | None = None  # every frame, once one name needed them all
 
     def __contains__(self, name: object) -> bool:
         if name not in self.asked:
-            frames = self.frames
-            if isinstance(name, str) and type(self.values.get(name)).__name__ == "DataFrame":
-                frames = [(n, v) for n, v in frames if n in self.quoted]
-            self.asked[name] = any(self._in(frame, name) for _, frame in frames)
+            values = self.values
+            if isinstance(name, str) and type(values.get(name)).__name__ == "DataFrame":
+                # (the quoted frames only: the list of all of them is not even made)
+                frames = [
+                    values[n] for n in self.quoted if type(values.get(n)).__name__ == "DataFrame"
+                ]
+            else:
+                if self.every is None:
+                    self.every = [frame for _, frame in self.frames()]
+                frames = self.every
+            self.asked[name] = any(self._in(frame, name) for frame in frames)
         return self.asked[name]
 
     @staticmethod

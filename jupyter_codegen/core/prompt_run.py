@@ -137,7 +137,7 @@ class PromptRun:
             self.job.prompt,
             self.scan.values,
             self.session.functions.names(),
-            frames=self.scan.frames,
+            frames=lambda: self.scan.frames,  # (only if a name is looked up in all)
         )
 
     # --- pins ---------------------------------------------------------------------------------
