@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_codegen.kernel import cell_run
@@ -126,3 +128,39 @@ def test_it_runs_as_run_cell_does(shell, capsys):
     assert events == ["pre_execute", "pre_run_cell", "post_execute", "post_run_cell"] * 4
     out = capsys.readouterr()
     assert "42" in out.out and "no good" in (out.out + out.err)
+
+
+# --- the text rule (kernel/cell_run.plain_python), which the policy uses too -----------------
+
+_SNIPPETS = [
+    "x = 1", "print(x)", "  y = 2", "%time f()", "!ls", "x?", "??x", ">>> a = 1", "... b",
+    "In [1]: q", "   ...: r", ",f a", ";f a", "/f a", "a = (1\n / 2)", "s = '%d' % 3",
+    "if a != b:\n    pass", "def f():\n    return 1", "# why?", "x = !ls", "t = %who",
+    "%%bash\nls", "\tz = 1", '"""doc\n>>> x\n"""', "x = y \\\n  + 1", "await h()", "",
+    "...", "a = 1\r...", "b = 2\r>>> c = 3", "d = 4\x0c/f e", "   ", "\t", "x = 1 != 2",
+    "t = '%Y' % d", "a =   %pwd", "b = \\\n  !ls", "s = '''\n   \n'''", "f(x)?",
+    "g(1)  # ok?", "lst[0] = x", "u = {'a': 1}\nu", "v = 2\n",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(_SNIPPETS), min_size=1, max_size=5))
+def test_code_taken_as_plain_python_is_what_ipython_runs(snippets: list[str]) -> None:
+    """The policy and the run skip IPython's transformers only for code they give back as it
+    is: otherwise the policy would check other code than the code that runs."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = "\n".join(snippets)
+    if not cell_run.plain_python(code):
+        return
+    try:
+        transformed = TransformerManager().transform_cell(code)
+    except SyntaxError:  # the policy then rejects it either way
+        return
+    assert transformed == code + ("" if code.endswith("\n") else "\n")
+
+
+def test_ipython_syntax_goes_through_the_transformers() -> None:
+    for code in ("!ls", "x = !ls", "%time f()", "x?", ">>> a = 1", "  y = 2", "/f a", "In [1]: q"):
+        assert not cell_run.plain_python(code), code
+    assert cell_run.plain_python("total = sales['revenue'].sum()\nprint(f'{total:.1%}')")

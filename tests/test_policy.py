@@ -4,8 +4,6 @@ it sees through. Each row is (code, expected kind); None means the code may run.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from jupyter_codegen.kernel.policy import analyze, check, namespace_aliases
 
@@ -302,41 +300,3 @@ def test_pathological_code_does_not_crash_the_check() -> None:
     assert finding is None or finding.kind in ("rejected", "blocked")
     assert check("\x00") is not None
     assert check("") is None
-
-
-# --- the transformer shortcut -------------------------------------------------------------
-
-_SNIPPETS = [
-    "x = 1", "print(x)", "  y = 2", "%time f()", "!ls", "x?", "??x", ">>> a = 1", "... b",
-    "In [1]: q", "   ...: r", ",f a", ";f a", "/f a", "a = (1\n / 2)", "s = '%d' % 3",
-    "if a != b:\n    pass", "def f():\n    return 1", "# why?", "x = !ls", "t = %who",
-    "%%bash\nls", "\tz = 1", '"""doc\n>>> x\n"""', "x = y \\\n  + 1", "await h()", "",
-    "...", "a = 1\r...", "b = 2\r>>> c = 3", "d = 4\x0c/f e",
-]  # fmt: skip
-
-
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(st.lists(st.sampled_from(_SNIPPETS), min_size=1, max_size=5))
-def test_code_taken_as_plain_python_is_what_ipython_runs(snippets: list[str]) -> None:
-    """The policy skips IPython's transformers only for code they leave as it is: otherwise it
-    would check other code than the code that runs."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    from jupyter_codegen.kernel.policy import _plain_python
-
-    code = "\n".join(snippets)
-    if not _plain_python(code):
-        return
-    try:
-        transformed = TransformerManager().transform_cell(code)
-    except SyntaxError:  # the policy then rejects it either way
-        return
-    assert transformed.rstrip("\n") == code.rstrip("\n")
-
-
-def test_ipython_syntax_goes_through_the_transformers() -> None:
-    from jupyter_codegen.kernel.policy import _plain_python
-
-    for code in ("!ls", "x = !ls", "%time f()", "x?", ">>> a = 1", "  y = 2", "/f a", "In [1]: q"):
-        assert not _plain_python(code), code
-    assert _plain_python("total = sales['revenue'].sum()\nprint(total)")

@@ -34,6 +34,8 @@ _ESCAPES = frozenset("%!?/,;")
 #: IPython syntax the line checks below do not see: ``x = %magic`` / ``x = !cmd``, prompts
 #: (``>>>``, ``...``, ``In [1]:``), a line of only blanks.
 _SPECIAL = re.compile(r"=[\s\\]*[%!]|>>>|In \[|^\s*\.\.\.|^[ \t]+$", re.MULTILINE)
+#: Line breaks other than "\n": IPython splits lines on them too, the patterns above do not.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _DEFAULT = TransformerManager()
 
 
@@ -63,12 +65,9 @@ def run_as_cell(shell: Any, code: str) -> Any:
 def _transformed(shell: Any, code: str) -> str | None:
     """What ``shell.transform_cell(code)`` returns, when that can be had without tokenizing;
     None when only ``run_cell`` itself may run ``code``."""
-    if not code or code[0].isspace() or not _own_machinery(shell):
+    if not code or "await" in code or "async" in code or not plain_python(code):
         return None
-    if "await" in code or "async" in code or _SPECIAL.search(code):
-        return None
-    lines = code.splitlines()
-    if any(line.lstrip()[:1] in _ESCAPES or line.rstrip().endswith("?") for line in lines):
+    if not _own_machinery(shell):
         return None
     cell = code if code.endswith("\n") else code + "\n"
     # From here on, as transform_cell does after its static pass.
@@ -79,6 +78,18 @@ def _transformed(shell: Any, code: str) -> str | None:
     for transform in shell.input_transformers_post:
         parts = transform(parts)
     return "".join(parts)
+
+
+def plain_python(code: str) -> bool:
+    """Whether IPython's own static input transformers give ``code`` back as it is (but for a
+    final newline): no line that starts with an escape character or ends with ``?``, no
+    ``= %``/``= !``, no prompt, no leading indentation, no line of only blanks, only "\n"
+    line breaks. Any doubt says False (then the transformers themselves must run)."""
+    if code[:1].isspace() or _SPECIAL.search(code) or _OTHER_BREAKS.search(code):
+        return False
+    return not any(
+        line.lstrip()[:1] in _ESCAPES or line.rstrip().endswith("?") for line in code.split("\n")
+    )
 
 
 def _own_machinery(shell: Any) -> bool:

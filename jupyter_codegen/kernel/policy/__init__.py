@@ -43,7 +43,6 @@ from jupyter_codegen.kernel.policy.analysis import analyze, check
 from jupyter_codegen.kernel.policy.findings import Finding
 from jupyter_codegen.kernel.policy.nodes import dotted_name
 from jupyter_codegen.kernel.policy.rules import POLICIES, STRICT_BUILTINS, STRICT_MODULES
-from jupyter_codegen.kernel.policy.source import _plain_python
 from jupyter_codegen.kernel.policy.tools import ToolServer, uses_names
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "STRICT_MODULES",
     "ToolServer",
     "Finding",
-    "_plain_python",
     "analyze",
     "check",
     "code_aliases",

@@ -17,7 +17,17 @@ from jupyter_codegen.kernel.policy.match import _severity_of
 from jupyter_codegen.kernel.policy.nodes import _arg, _const_str
 
 #: Nodes that may bind a name to an expression (alias chains: ``a = os; b = a.system``).
-_ASSIGNING = (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.withitem)
+_ASSIGNING = frozenset([ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.withitem])
+#: Every node that binds a name or an alias (what :meth:`_Names.collect_aliases` reads).
+_BINDING = _ASSIGNING | {
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Name,
+    ast.arg,
+}
 
 
 class _Names:
@@ -84,9 +94,12 @@ class _Names:
         trusted to undo an earlier dangerous one). ``nodes``: the tree, walked once."""
         assignments: list[ast.AST] = []
         for node in nodes:
-            if isinstance(node, _ASSIGNING):
+            kind = type(node)  # (exact types: the parser makes no subclasses)
+            if kind not in _BINDING:
+                continue  # most nodes: one set lookup, not seven isinstance tests
+            if kind in _ASSIGNING:
                 assignments.append(node)
-            if isinstance(node, ast.Import):
+            elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self._alias(local, alias.name if alias.asname else alias.name.split(".")[0])

@@ -23,6 +23,8 @@ def _wildcards(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 #: The tables' ``prefix*`` entries, found once (a lookup scanned the whole table for them).
 _WILDCARDS = {id(table): _wildcards(table) for table in (_BLOCKED, _CONFIRM)}
+#: Their prefixes, for one ``str.startswith`` over all of them.
+_WILDCARD_STARTS = {key: tuple(prefix for prefix, _ in found) for key, found in _WILDCARDS.items()}
 
 
 def _lookup(table: dict[str, str], name: str) -> str | None:
@@ -31,14 +33,18 @@ def _lookup(table: dict[str, str], name: str) -> str | None:
         return None
     if name in table:
         return table[name]
-    parts = name.split(".")
-    for i in range(len(parts) - 1, 0, -1):
-        prefix = ".".join(parts[:i])
+    end = len(name)
+    while (end := name.rfind(".", 0, end)) > 0:  # "a.b.c": "a.b", then "a"
+        prefix = name[:end]
         reason = table.get(prefix + ".") or table.get(prefix)
         if reason is not None:
             return reason
     wildcards = _WILDCARDS.get(id(table))
-    for prefix, reason in _wildcards(table) if wildcards is None else wildcards:
+    if wildcards is None:
+        wildcards = _wildcards(table)
+    elif not name.startswith(_WILDCARD_STARTS[id(table)]):
+        return None  # (one C-level test: most names start like no wildcard)
+    for prefix, reason in wildcards:
         if name.startswith(prefix) and "." not in name[len(prefix) :].strip("()"):
             return reason
     return None

@@ -1,37 +1,21 @@
 """From cell text to the AST the checks read: the code as IPython will run it (``!cmd`` and
 ``%magic`` turned into the ``get_ipython()`` calls they become), parsed.
 
-IPython's transformers are slow next to the check itself, so code they cannot change skips
-them; that test lives here with the transform it guards.
+IPython's transformers are slow next to the check itself (they tokenize the code), so code
+they cannot change skips them: kernel/cell_run.plain_python, the test the run uses too.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 
-#: Line starts that IPython's input transformers rewrite (prompts pasted in, escapes).
-_TRANSFORMED_LINE = re.compile(r"(?m)^[ \t]*(>>>|\.\.\.|In \[|[,;/])")
-#: Line breaks other than "\n": IPython splits lines on them too, the pattern above does not.
-_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-
-
-def _plain_python(code: str) -> bool:
-    """True when IPython's transformers cannot change ``code``: no ``%``, ``!`` or ``?`` at all,
-    no line that starts like a pasted prompt or an escape, no leading indentation, only "\n"
-    line breaks. Any doubt goes through the transformers (~0.1 ms a check)."""
-    return (
-        not code[:1].isspace()
-        and not any(c in code for c in "%!?")
-        and _OTHER_BREAKS.search(code) is None
-        and _TRANSFORMED_LINE.search(code) is None
-    )
+from jupyter_codegen.kernel.cell_run import plain_python
 
 
 def _transform(code: str) -> str:
     """The code IPython will run: ``!cmd`` and ``%magic`` become ``get_ipython()`` calls."""
-    if _plain_python(code):
+    if plain_python(code):
         return code
     try:
         from IPython.core.inputtransformer2 import TransformerManager
