@@ -344,23 +344,25 @@ def _candidates(scan: NamespaceScan, excluded: set[str], modules: list[str]) -> 
     go to ``modules`` (in definition order). Secret-named variables and our own tools are left
     out. A namespace is mostly data of plain types: comprehensions, and the module/tool checks
     only for the other types (a loop with per-name checks was the largest part of a build)."""
-    values = scan.values
-    recent = [name for name in reversed(values) if name not in excluded]  # (names: no pairs)
-    skip = set(scan.secret_names)
-    for name in [n for n in recent if type(values[n]) not in _PLAIN]:
-        value = values[name]
+    recent = {n: v for n, v in reversed(scan.values.items()) if n not in excluded}
+    for name in [n for n, v in recent.items() if type(v) not in _PLAIN]:
+        value = recent[name]
         if isinstance(value, types.ModuleType):
             real = value.__name__
             modules.insert(0, name if real == name else f"{name} ({real})")
-            skip.add(name)
+            del recent[name]
         elif _is_our_tool(value):
-            skip.add(name)
-    return {name: values[name] for name in recent if name not in skip}
+            del recent[name]
+    for name in scan.secret_names:
+        recent.pop(name, None)
+    return recent
 
 
 def _new_advice(value: Any, families: list[str]) -> tuple[str, int]:
     """``value``'s engine and the characters the engine advice grows by if it is described
     (0: no engine, or its engine is already advised on)."""
+    if engines.engine_of(value) is None:
+        return "", 0  # (most values: one lookup)
     line = engines.guidance_line(value)
     if line is None or line[0] in families:
         return "", 0

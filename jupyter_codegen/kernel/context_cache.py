@@ -64,9 +64,11 @@ def _array_head(values: Any) -> Hashable:
     head = values[..., :_HEAD] if getattr(values, "ndim", 1) == 2 else values[:_HEAD]
     if not isinstance(head, np.ndarray):
         head = np.asarray(head)  # extension arrays: a 3-row copy
-    if head.dtype == object and not isinstance(values, np.ndarray):
-        return tuple(head.ravel().tolist())  # fresh objects each time: compare values
-    return (head.dtype.str, head.shape, head.tobytes())  # object arrays: the objects' ids
+        if head.dtype.kind == "O":
+            return tuple(head.ravel().tolist())  # fresh objects each time: compare values
+    # The bytes alone: both stamps that hold a head hold its array's dtype and shape too.
+    # (Of an object array, the bytes are the objects' ids.)
+    return head.tobytes()
 
 
 def _pandas_stamp(value: Any, is_frame: bool) -> Hashable:
