@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from jupyter_codegen.core.formula_checks import check_loan_periods, loan_years
-from jupyter_codegen.core.intent import check_code, read_intent
+from jupyter_codegen.core.intent import read_intent
+from jupyter_codegen.core.intent_checks import check_code
 
 
 @pytest.mark.parametrize(

@@ -7,19 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_codegen.core.intent import (
-    Expected,
-    Intent,
+from jupyter_codegen.core.intent import Expected, Intent, intent_for, read_intent
+from jupyter_codegen.core.intent_checks import (
     check_code,
     check_frame_writes,
     check_namespace,
     check_printed,
     check_values,
     checked_label,
-    intent_for,
-    kind_of,
-    read_intent,
 )
+from jupyter_codegen.kernel.candidates import kind_of
 
 BOUND = {"sales", "prices", "fx_rate"}
 COLUMNS = {"month", "region", "revenue"}

@@ -15,13 +15,13 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from jupyter_codegen.core.chart_checks import check_charts
-from jupyter_codegen.core.intent import (
+from jupyter_codegen.core.intent import intent_for
+from jupyter_codegen.core.intent_checks import (
     check_code,
     check_drawn,
     check_frame_writes,
     check_namespace,
     check_printed,
-    intent_for,
 )
 from jupyter_codegen.kernel.executor import run_code
 from jupyter_codegen.notebook.cells import is_prompt_cell, linked_cell

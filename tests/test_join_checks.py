@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_codegen.core.intent import check_code, checked_label, read_intent
+from jupyter_codegen.core.intent import read_intent
+from jupyter_codegen.core.intent_checks import check_code, checked_label
 from jupyter_codegen.core.join_checks import check_join, join_asked
 
 

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from jupyter_codegen.core import intent as intents
+from jupyter_codegen.core import intent_checks as intents
 from jupyter_codegen.core import selection, tool_calls
 from jupyter_codegen.core.chart_checks import check_charts
+from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.job import Outcome, Source
 from jupyter_codegen.core.parsed import parsed
 from jupyter_codegen.core.prompt_run import PromptRun
@@ -123,7 +124,7 @@ class CodeLoop:
         self.created = ""
         self.attempt: Attempt | None = None
         #: What the prompt clearly asks the code to leave behind (see core/intent.py).
-        self.intent = run.intent() if hooks.checks_intent else intents.Intent()
+        self.intent = run.intent() if hooks.checks_intent else Intent()
         #: "2 of 3 candidates agree" when candidates were sampled (see core/selection.py).
         self.selection_label = ""
         self.metas: dict[tuple[str, int, str], GeneratedMeta] = {}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from jupyter_codegen.config import candidates_for
-from jupyter_codegen.core import intent as intents
+from jupyter_codegen.core import intent_checks as intents
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodegenError, NoCodeError

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from jupyter_codegen.core.formula_checks import check_loan_periods
-from jupyter_codegen.core.intent import Intent, check_inputs, check_namespace, checked_label
+from jupyter_codegen.core.intent import Intent
+from jupyter_codegen.core.intent_checks import check_inputs, check_namespace, checked_label
 from jupyter_codegen.core.job import PromptJob, Source
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.core.row_labels import check_row_labels
