@@ -13,7 +13,7 @@ import re
 import reprlib
 import sys
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -426,6 +426,25 @@ def build_context(
         others = []
     order = itertools.chain(named, others)
 
+    _fill(ctx, order, candidates, cache, sample_rows, known)
+    if cache is not None:
+        cache.keep_only(candidates)
+    recency = {name: rank for rank, name in enumerate(candidates)}
+    ctx.variables.sort(key=lambda item: recency[item.name], reverse=True)  # definition order
+    return ctx
+
+
+def _fill(
+    ctx: KernelContext,
+    order: Iterator[str],
+    candidates: Mapping[str, Any],
+    cache: DescriptionCache | None,
+    sample_rows: bool,
+    known: frozenset[str],
+) -> None:
+    """Describe the variables in ``order`` while they fit ``ctx``'s budget (the rest are named
+    in the omitted line), then make room for that line."""
+    budget = ctx.budget
     used = len(ctx.render())
     misses = 0
     for name in order:
@@ -458,8 +477,3 @@ def build_context(
             dropped = ctx.variables.pop()
             ctx.omitted.insert(0, dropped.name)
             rest -= len(dropped.text) + 1
-    if cache is not None:
-        cache.keep_only(candidates)
-    recency = {name: rank for rank, name in enumerate(candidates)}
-    ctx.variables.sort(key=lambda item: recency[item.name], reverse=True)  # definition order
-    return ctx
