@@ -300,3 +300,14 @@ def test_pathological_code_does_not_crash_the_check() -> None:
     assert finding is None or finding.kind in ("rejected", "blocked")
     assert check("\x00") is not None
     assert check("") is None
+
+
+def test_a_tree_the_caller_parsed_is_used_only_for_code_ipython_runs_as_it_is() -> None:
+    import ast
+
+    # The caller's tree of other text than IPython runs (a shell escape) is not believed.
+    finding = check("files = !ls", tree=ast.parse("files = 1"))
+    assert finding is not None and finding.kind == "blocked"
+    # Plain Python: the tree is what is checked (here one that differs, to show it is read).
+    assert check("x = 1", tree=ast.parse("import subprocess\nsubprocess.run('ls')")) is not None
+    assert check("x = 1", tree=ast.parse("x = 1")) is None

@@ -19,6 +19,7 @@ an ordinary repair with a precise message.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -207,20 +208,21 @@ class CodeLoop:
     def allowed(self, code: str) -> str | None:
         """Why ``code`` may not run in an isolated copy as it is (None: it may): a policy
         finding of any kind, or a failed static check."""
+        tree = parsed(code)  # one parse for the policy and the static checks
         if not self.hooks.trusted(code):
-            finding = self.run.check(code, self.user_names, self.run.scan)  # (nothing ran yet)
+            finding = self.run.check(code, self.user_names, self.run.scan, tree)  # (nothing ran)
             if finding is not None:
                 return finding.message()
         if self.run.job.confirm:
             return "You asked to confirm (--confirm)"
         if uses_names(code, self.run.session.tool_servers(self.run.scan)):
             return "The code calls MCP tools (a copy would call the server again)"
-        return self.static_problem(code)
+        return self.static_problem(code, tree)
 
-    def static_problem(self, code: str) -> str | None:
+    def static_problem(self, code: str, tree: ast.Module | None) -> str | None:
         """What the code shows before it runs: the mode's precheck, a chart prompt's code that
-        draws nothing, a write into the user's frames the prompt did not ask for."""
-        tree = parsed(code)  # one parse for both checks
+        draws nothing, a write into the user's frames the prompt did not ask for. ``tree``: the
+        code parsed (None: it does not parse)."""
         return (
             self.hooks.precheck(self.run, code)
             or intents.check_code(self.intent, code, tree)
@@ -235,7 +237,9 @@ class CodeLoop:
         code raises: it is shown, never run, and not sent back."""
         run, code = self.run, attempt.code
         trusted = self.hooks.trusted(code)
-        finding = None if trusted else run.check(code, self.user_names, self.start_scan(attempt))
+        tree = parsed(code)  # one parse for the policy and the static checks
+        scan = self.start_scan(attempt)
+        finding = None if trusted else run.check(code, self.user_names, scan, tree)
         if finding is not None and finding.kind == "blocked":
             run.record(attempt.source, attempt.number, "blocked", code)
             run.status.done(f"✗ {run.model} · blocked, nothing ran")
@@ -245,7 +249,7 @@ class CodeLoop:
             ask, finding = finding.message(), None
         if finding is not None:
             return Verdict(rejected=finding.message())
-        return Verdict(rejected=self.static_problem(code), ask=ask)
+        return Verdict(rejected=self.static_problem(code, tree), ask=ask)
 
     def confirm(self, attempt: Attempt, reason: str) -> None:
         """Show the code with Run / Cancel and end the cell; the Run button runs it later with

@@ -8,6 +8,7 @@ made, the policy and time limit resolved. The run then keeps the one history rec
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -169,10 +170,15 @@ class PromptRun:
     # --- the policy ---------------------------------------------------------------------------
 
     def check(
-        self, code: str, user_names: Any, scan: NamespaceScan | None = None
+        self,
+        code: str,
+        user_names: Any,
+        scan: NamespaceScan | None = None,
+        tree: ast.Module | None = None,
     ) -> Finding | None:
         """The policy's finding on ``code`` (None: it may run). ``scan``: the cell-start scan
-        while no code has run since (the MCP servers are read from it)."""
+        while no code has run since (the MCP servers are read from it); ``tree``: the code
+        parsed already, for the static checks."""
         if self.policy == "off":
             return None
         return check(
@@ -184,6 +190,7 @@ class PromptRun:
             prompt=self.job.prompt,
             frames=lazy_frames(code, self.shell.user_ns),
             tool_servers=self.session.tool_servers(scan),
+            tree=tree,
         )
 
     # --- the record ---------------------------------------------------------------------------

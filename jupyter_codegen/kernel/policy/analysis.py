@@ -11,6 +11,7 @@ from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_codegen.kernel.cell_run import plain_python
 from jupyter_codegen.kernel.policy.calls import _CallChecks
 from jupyter_codegen.kernel.policy.findings import Finding, _decision, _ranked
 from jupyter_codegen.kernel.policy.materialise import _MaterialiseChecks
@@ -144,20 +145,24 @@ def analyze(
     prompt: str = "",
     frames: Mapping[str, Any] | None = None,
     tool_servers: Mapping[str, ToolServer] | None = None,
+    tree: ast.Module | None = None,
 ) -> list[Finding]:
     """Every finding in ``code`` under ``policy``, most severe first (empty: it may run).
 
     ``aliases`` (from :func:`namespace_aliases`) tells what the user's names already refer to;
     ``prompt`` is what the code answers (a file it names may be unpickled, :mod:`.loads`).
     ``frames`` (from :func:`jupyter_codegen.kernel.engines.lazy_frames`) which of them hold
-    lazy or distributed frames; ``tool_servers`` the MCP servers bound in the namespace.
+    lazy or distributed frames; ``tool_servers`` the MCP servers bound in the namespace;
+    ``tree``: ``code`` as the caller parsed it, used when IPython runs the text as it is (a
+    parse is a tenth of a one-line check).
     """
     if policy == "off":
         return []
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     try:
-        tree = _parse(_transform(code))
+        if tree is None or not plain_python(code):
+            tree = _parse(_transform(code))
     except SyntaxError as exc:
         return [Finding("rejected", f"SyntaxError: {exc.msg}", exc.lineno or 0)]
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -186,6 +191,7 @@ def check(
     prompt: str = "",
     frames: Mapping[str, Any] | None = None,
     tool_servers: Mapping[str, ToolServer] | None = None,
+    tree: ast.Module | None = None,
 ) -> Finding | None:
     """The finding that decides what happens to ``code``, or None when it may run.
 
@@ -204,5 +210,6 @@ def check(
         prompt=prompt,
         frames=frames,
         tool_servers=tool_servers,
+        tree=tree,
     )
     return _decision(findings)
