@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from jupyter_codegen.core import intent_checks as intents
@@ -426,8 +426,7 @@ class CodeLoop:
         and the finish each ask for it)."""
         key = (attempt.source, attempt.number, attempt.code)
         if key not in self.metas:
-            made = self.run.meta(attempt.source, attempt.number, attempt.code)
-            self.metas[key] = replace(made, created=self.created)
+            self.metas[key] = self.run.meta(*key, self.created)
         return self.metas[key]
 
     def start_scan(self, attempt: Attempt) -> NamespaceScan | None:

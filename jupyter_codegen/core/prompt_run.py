@@ -154,14 +154,16 @@ class PromptRun:
         pin = self.session.pins.get(self.pin_key)
         return pin.code if pin is not None else None
 
-    def meta(self, source: Source, attempts: int, code: str) -> GeneratedMeta:
-        """The generated cell's metadata for ``code``."""
+    def meta(
+        self, source: Source, attempts: int, code: str, created: str | None = None
+    ) -> GeneratedMeta:
+        """The generated cell's metadata for ``code``; ``created``: when (now when None)."""
         return GeneratedMeta(
             self.cell_id,
             self.prompt_hash,
             self.model,
             self.job.mode,
-            now_iso(),
+            now_iso() if created is None else created,
             attempts,
             source,
             code_hash=code_hash(code),
