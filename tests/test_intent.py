@@ -536,6 +536,39 @@ def test_a_prompt_asking_for_a_value_per_group_needs_the_groups_printed(prompt, 
 
 
 @pytest.mark.parametrize(
+    ("prompt", "groups"),
+    [
+        ("Each region's total revenue in `sales` as a Series `t`.", ("East", "North", "South")),
+        (
+            "The mean revenue for each region in `sales`, as a Series `m`.",
+            ("East", "North", "South"),
+        ),
+        ("Total revenue per region in `sales` as a dict `d`.", ("East", "North", "South")),
+        ("Total revenue per region in `sales` as a DataFrame `d`.", None),  # a table: not judged
+        ("The revenue of `sales` sorted by region, as a Series `s`.", None),  # orders, not groups
+        ("Each region's revenue in `sales` for North, as a Series `n`.", None),  # one group named
+        ("Each month's revenue in `sales` as a Series `t`.", None),  # not a column
+        ("Each region's total revenue as a Series `t`.", None),  # no frame quoted
+    ],
+)
+def test_a_named_result_per_group_needs_an_entry_per_group(prompt, groups) -> None:
+    intent = intent_for(prompt, [("sales", SALES)])
+    assert (intent.result_groups[1] if intent.result_groups else None) == groups
+    if groups is None:
+        return
+    name = intent.names[0].name
+    grouped = SALES.groupby("region")["revenue"].sum()
+    by_row = SALES[SALES["region"] == "North"]["revenue"] * 2.0
+    right = grouped.to_dict() if intent.names[0].kind == "dict" else grouped
+    wrong = by_row.to_dict() if intent.names[0].kind == "dict" else by_row
+    problem = check_namespace(intent, {name: wrong})
+    assert problem is not None and "one entry per region (East, North, South)" in problem
+    assert "its labels are 0, 3" in problem
+    assert check_namespace(intent, {name: right}) is None
+    assert "one per region" in checked_label(intent, {name: right})
+
+
+@pytest.mark.parametrize(
     ("prompt", "average"),
     [
         ("Average rating per product in `reviews`.", True),

@@ -154,6 +154,12 @@ _PER_GROUP = Gated(
     ),
     "print",
 )
+# "Each region's total as a Series `t`", "the median for each status as a Series `m`": the one
+# named result holds one entry per group. Not "by" ("sorted by date" orders, it does not group).
+_EACH_GROUP = Gated(
+    re.compile(r"\b(?:per|each)\s+(?P<column>[A-Za-z_]\w*?)(?:'s)?\b", re.IGNORECASE),
+    "per each",
+)
 #: Groups the printed-per-group check names: more is not a short list a person reads.
 _MAX_GROUPS = 30
 #: Rows read to find a column's groups (pandas only; a bigger frame is not judged).
@@ -277,6 +283,9 @@ class Intent:
     #: "Print the average revenue per region": the column and its groups, each of which the
     #: output names (at least two of them).
     per_group: tuple[str, tuple[str, ...]] | None = None
+    #: "Each region's total as a Series `t`": the column and its groups, each of which the one
+    #: named result (a Series or a dict) has an entry for.
+    result_groups: tuple[str, tuple[str, ...]] | None = None
     #: A monthly loan payment over this many years (core/formula_checks.py).
     loan_years: int | None = None
     #: The prompt asks for an average ("average rating per product"): the code computes one.
@@ -295,6 +304,7 @@ class Intent:
             or self.inputs
             or self.join
             or self.per_group
+            or self.result_groups
             or self.loan_years
             or self.average
             or self.dict_of_one
@@ -482,6 +492,7 @@ def intent_for(
         row_numbered=() if _ASKS_POSITION.search(prompt) else tuple(numbered),
         id_columns=tuple((n, _id_columns(values[n])) for n in pandas_numbered),
         per_group=None if intent.chart else _per_group(prompt, [values[n] for n in input_frames]),
+        result_groups=_result_groups(intent, prompt, [values[n] for n in input_frames]),
     )
 
 
@@ -540,9 +551,28 @@ def _per_group(prompt: str, frames: list[Any]) -> tuple[str, tuple[str, ...]] | 
     is a text column of one of the named pandas ``frames`` with 2..30 groups, and the prompt
     names none of the groups (then it asks for some, not each)."""
     match = _PER_GROUP.search(prompt)
-    if match is None:
+    return None if match is None else _groups(match.group("column"), prompt, frames)
+
+
+def _result_groups(
+    intent: Intent, prompt: str, frames: list[Any]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The column and groups of "each <column>" / "per <column>" when the prompt names one
+    result, a Series or a dict: the first such word that is a text column of the ``frames``
+    (as :func:`_per_group` reads one)."""
+    if len(intent.names) != 1 or intent.names[0].kind not in ("Series", "dict") or not frames:
         return None
-    word = match.group("column")
+    for match in _EACH_GROUP.finditer(prompt):
+        found = _groups(match.group("column"), prompt, frames)
+        if found is not None:
+            return found
+    return None
+
+
+def _groups(word: str, prompt: str, frames: list[Any]) -> tuple[str, tuple[str, ...]] | None:
+    """``word`` as a text column of one of the pandas ``frames`` (as written, lowercase, or
+    without a plural s) and its 2..30 groups; None when it is none, or the prompt names one
+    of the groups (then it asks for some, not each)."""
     for frame in frames:
         if not type(frame).__module__.startswith("pandas") or len(frame) > _MAX_GROUP_ROWS:
             continue

@@ -260,6 +260,32 @@ def check_namespace(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
         or check_order(intent, namespace)
         or check_index(intent, namespace)
         or check_dict_values(intent, namespace)
+        or check_result_groups(intent, namespace)
+    )
+
+
+def check_result_groups(intent: Intent, namespace: Mapping[str, Any]) -> str | None:
+    """ "Each region's total as a Series `t`": the one named result has entries for the
+    groups (at least two of them among its labels), not row numbers or other labels."""
+    if intent.result_groups is None or not intent.names:
+        return None
+    name = intent.names[0].name
+    value: Any = namespace.get(name)
+    if isinstance(value, dict):
+        labels = list(value)
+    elif type(value).__name__ == "Series":
+        labels = list(value.index[:1000])
+    else:
+        return None  # unbound or of another kind: check_values says so
+    column, groups = intent.result_groups
+    shown = {str(label) for label in labels}
+    if sum(group in shown for group in groups) >= 2:
+        return None
+    listed = ", ".join(repr(label) for label in labels[:5]) + (" ..." if len(labels) > 5 else "")
+    return (
+        f"The task asks for `{name}` with one entry per {column} ({', '.join(groups)}); its "
+        f"labels are {listed or 'none'}. Group by '{column}' first (a groupby on '{column}'), "
+        f"then compute each {column}'s value."
     )
 
 
@@ -465,6 +491,8 @@ def checked_label(intent: Intent, namespace: Mapping[str, Any]) -> str:
         labels.append("a printed number")
     if intent.per_group:
         labels.append(f"one per {intent.per_group[0]}")
+    if intent.result_groups:
+        labels.append(f"one per {intent.result_groups[0]}")
     if intent.join:
         labels.append(f"{intent.join} join")
     if intent.inputs:
