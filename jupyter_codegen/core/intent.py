@@ -431,15 +431,13 @@ def _measure(prompt: str) -> str | None:
 def _spread(prompt: str) -> str | None:
     """The formula the prompt names, "sample" or "population" (standard deviation, variance),
     when it does not say the other word at all ("sample and population variance": None)."""
-    low = prompt.lower()
-    if "sample" not in low and "population" not in low:
-        return None  # (most prompts: no need to split them into words)
+    sample, population = _SAMPLE.search(prompt), _POPULATION.search(prompt)
+    if not (sample or population):
+        return None  # (most prompts: their words are never split out)
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", prompt)}
     if {"sample", "population"} <= words:
         return None
-    if _SAMPLE.search(prompt):
-        return "sample"
-    return "population" if _POPULATION.search(prompt) else None
+    return "sample" if sample else "population"
 
 
 def intent_for(

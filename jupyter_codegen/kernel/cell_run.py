@@ -14,9 +14,10 @@ Anything else goes through ``run_cell``.
 The look is a superset of what the transformers look for: a line that starts with an escape
 character or ends with ``?``, an ``=`` followed by ``%`` or ``!``, a prompt, leading
 indentation, a line of only blanks (dedent would empty it, even inside a string). Text that
-merely might hold such syntax (``!=``, a ``%`` format) takes the full path, which is just as
-correct, only slower. In the overhead benchmark this made the nested run 0.53 -> 0.35 ms a cell
-(benchmarks/README.md §1).
+merely might hold such syntax (a string line that starts with ``%``, a comment ending in ``?``)
+takes the full path, which is just as correct, only slower; ``!=`` and ``%`` formats do not.
+In the overhead benchmark this made the nested run 0.53 -> 0.35 ms a cell (benchmarks/README.md
+§1).
 """
 
 from __future__ import annotations
