@@ -153,6 +153,40 @@ def test_writing_into_a_user_frame_is_rejected_unless_the_prompt_asks_for_a_chan
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    [
+        # the quality set's rating_by_product: a first attempt lowercased the frame's column
+        "Average rating per product in `sales`, counting names that differ only in case as "
+        "the same product. Save it as a Series `r` indexed by the lowercase name.",
+        "Make a copy of `sales` in which the names are all lowercase.",
+        "For each status, count the orders in `sales` and add up their amounts.",
+        "The percent change in revenue in `sales` from the first month to the last.",
+        "By how many percent did the revenue in `sales` change between the first and last day?",
+        "Sum the revenue in `sales`, convert that total from dollars to euros and print it.",
+    ],
+)
+def test_change_words_that_ask_for_no_change_leave_the_frame_write_check_on(prompt) -> None:
+    intent = read_intent(prompt, BOUND)
+    assert not intent.may_change_frames
+    assert check_frame_writes(intent, 'sales["name"] = sales["name"].str.lower()', ["sales"])
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Lowercase the product names in `sales`.",
+        "Make `product` lowercase in `sales`.",
+        "Change the region names in `sales` to uppercase.",
+        "Convert the `amount` column of `sales` to euros.",
+        "Add up the amounts per region, then add the total to `sales`.",
+        "Convert each row's revenue in `sales` to yen.",
+    ],
+)
+def test_wording_that_asks_for_a_change_still_silences_it(prompt) -> None:
+    assert read_intent(prompt, BOUND).may_change_frames
+
+
+@pytest.mark.parametrize(
     ("prompt", "prints_number"),
     [
         ("Which region has the highest total revenue? Print the region and its total.", True),

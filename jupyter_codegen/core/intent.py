@@ -126,6 +126,23 @@ _CHANGES = Gated(
     "add append insert convert chang modif updat replac set renam drop remov delet fill clean "
     "normali sort reorder cast pars place overwrit assign mutat transform round strip case column",
 )
+# Those words where they ask for no change to a frame: "add up their amounts", "the percent
+# change", "did `prices` change", "the names are all lowercase", "indexed by the lowercase
+# name", "convert that total to euros". Blanked out before _CHANGES is asked: with them in the
+# quality set's prompts, a first attempt that lowercased `reviews["product"]` in place to
+# answer "... indexed by the lowercase name" went unchecked, and the user's frame stayed changed.
+_NO_CHANGE = Gated(
+    re.compile(
+        r"\badd(?:s|ed|ing)?\s+(?:them\s+|it\s+)?up\b"
+        r"|\b(?:percent(?:age)?|per\s+cent|%|relative|price|net|the|a|its|their)\s+changes?\b"
+        r"|\b(?:did|does|do|has|have|had|will|would)\b[^.;!?]{0,40}?\bchanged?\b"
+        r"|\b(?:the|all|are|is|be|by|in|a|as)\s+(?:lower|upper)[\s-]?case\b"
+        r"|\bconvert(?:s|ed|ing)?\s+(?:that|this|the|each|every|its|their)\s+[\w\s'`]{0,40}?"
+        r"\btotals?\b",
+        re.IGNORECASE,
+    ),
+    "add chang case convert",
+)
 
 # "Print the region and its total", "print the total revenue", "print the mean and the std":
 # what is printed must hold a number. Not "print the region with the highest total" (the
@@ -351,7 +368,7 @@ def read_intent(
         names=tuple(found.values()),
         chart=bool(_CHART.search(prompt)),
         bars=_bars_way(prompt),
-        may_change_frames=bool(_CHANGES.search(prompt)),
+        may_change_frames=_asks_for_change(prompt),
         prints_number=bool(_PRINTS_QUANTITY.search(prompt)),
         spread=_spread(prompt),
         measure=_measure(prompt),
@@ -401,6 +418,13 @@ def _inputs(prompt: str, bound: set[str]) -> tuple[str, ...]:
         ):
             names.append(name)
     return tuple(names)
+
+
+def _asks_for_change(prompt: str) -> bool:
+    """Whether the prompt's wording may ask to change a frame (then no frame-write check)."""
+    if not _CHANGES.search(prompt):
+        return False
+    return bool(_CHANGES.search(_NO_CHANGE.pattern.sub(" ", prompt)))
 
 
 def _bars_way(prompt: str) -> str | None:
