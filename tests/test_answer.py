@@ -262,6 +262,25 @@ def test_a_step_counting_a_monthly_loan_in_years_is_sent_back_not_run(shell):
     assert round(shell.user_ns["payment"], 2) == 460.59
 
 
+def test_a_step_pairing_two_tables_by_row_label_is_sent_back_not_run(shell):
+    import pandas as pd
+
+    shell.user_ns["orders"] = pd.DataFrame({"customer_id": [2, 2, 1], "amount": [5.0, 7.0, 1.0]})
+    shell.user_ns["customers"] = pd.DataFrame({"customer_id": [1, 2], "discount": [0.5, 0.1]})
+    sent = told_after_step_one(
+        shell,
+        "What do the orders in `orders` add up to after each customer's discount in `customers`?",
+        step('net = (orders["amount"] * (1 - customers["discount"])).sum()\nprint(net)'),
+        step(
+            'j = orders.merge(customers, on="customer_id")\n'
+            'net = (j["amount"] * (1 - j["discount"])).sum()\nprint(net)'
+        ),
+        final("11.3."),
+    )
+    assert "Not run: `orders['amount']` and `customers['discount']` are columns" in sent
+    assert shell.user_ns["net"] == pytest.approx(5 * 0.9 + 7 * 0.9 + 1 * 0.5)
+
+
 def test_an_answer_no_step_computed_is_no_tick(shell, capsys):
     backend(shell).push(step("print(undefined_name)"), step("print(undefined_name)"), final("4."))
     answer(shell, "What is 2 + 2?", "--max-steps 2")

@@ -390,6 +390,30 @@ def test_code_writing_into_the_users_frame_is_sent_back_before_it_runs(shell, ca
     assert "checked: a chart" in out
 
 
+def test_columns_of_two_tables_combined_without_a_join_go_back_before_running(shell, capsys):
+    pd = __import__("pandas")
+    shell.user_ns["orders"] = pd.DataFrame(
+        {"customer_id": [2, 1, 2], "order_date": pd.to_datetime(["2024-03-01"] * 3)}
+    )
+    shell.user_ns["customers"] = pd.DataFrame(
+        {"customer_id": [1, 2], "signup_date": pd.to_datetime(["2024-01-01", "2024-02-01"])}
+    )
+    backend(shell).push(
+        fence('days = (orders["order_date"] - customers["signup_date"]).dt.days.mean()'),
+        fence(
+            'j = orders.merge(customers, on="customer_id")\n'
+            'days = (j["order_date"] - j["signup_date"]).dt.days.mean()'
+        ),
+    )
+    gemini(shell, "The average number of days from signup to order, in `days`.")
+    # (unjoined, the pairs by row label gave (60 + 29) / 2 = 44.5 over two of the three orders)
+    assert shell.user_ns["days"] == pytest.approx((29 + 60 + 29) / 3)
+    out = capsys.readouterr().out
+    assert "are columns of two different tables" in out
+    repair = backend(shell).requests[1].turns[-1].parts[0].text
+    assert 'orders.merge(customers, on="customer_id")' in repair
+
+
 def test_failed_intent_checks_exhaust_the_fixes_like_any_failure(shell):
     backend(shell).push(fence("total = 3"), fence("total = 3"), fence("total = 3"))
     with pytest.raises(CodeFailedError, match="`answer_value`"):

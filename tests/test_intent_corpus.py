@@ -23,6 +23,7 @@ from jupyter_codegen.core.intent_checks import (
     check_namespace,
     check_printed,
 )
+from jupyter_codegen.core.join_checks import check_row_pairing
 from jupyter_codegen.kernel.executor import run_code
 from jupyter_codegen.notebook.cells import is_prompt_cell, linked_cell
 from jupyter_codegen.session import session_for
@@ -49,8 +50,10 @@ def test_no_check_fires_on_a_right_solution_of_the_quality_set(shell) -> None:
         named += bool(intent.names)
         problem = None
         if "--answer" not in task.flags:
-            problem = check_code(intent, task.solution) or check_frame_writes(
-                intent, task.solution, frames
+            problem = (
+                check_code(intent, task.solution)
+                or check_frame_writes(intent, task.solution, frames)
+                or check_row_pairing(task.solution, [(n, ns[n]) for n in frames])
             )
         if problem is None:
             # run as the loop runs generated code: what it printed, whether it drew

@@ -29,6 +29,7 @@ from jupyter_codegen.core import selection, tool_calls
 from jupyter_codegen.core.chart_checks import check_charts
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.job import Outcome, Source
+from jupyter_codegen.core.join_checks import check_row_pairing
 from jupyter_codegen.core.parsed import parsed
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.errors import CodeFailedError, CodegenError, PolicyError
@@ -221,12 +222,13 @@ class CodeLoop:
 
     def static_problem(self, code: str, tree: ast.Module | None) -> str | None:
         """What the code shows before it runs: the mode's precheck, a chart prompt's code that
-        draws nothing, a write into the user's frames the prompt did not ask for. ``tree``: the
-        code parsed (None: it does not parse)."""
+        draws nothing, a write into the user's frames the prompt did not ask for, columns of two
+        tables paired by row label. ``tree``: the code parsed (None: it does not parse)."""
         return (
             self.hooks.precheck(self.run, code)
             or intents.check_code(self.intent, code, tree)
             or intents.check_frame_writes(self.intent, tree or code, self.start_frames())
+            or check_row_pairing(code, self.run.scan.frames, tree)
         )
 
     def show(self, attempt: Attempt) -> None:

@@ -5,12 +5,17 @@
 and has the wrong rows. "Keep every order, even when the customer is unknown" answered with
 ``merge``'s default (inner) silently drops them. Only clear wording counts, and only the joins
 the code spells out (``merge``, ``join``); a filter with ``isin`` is not judged.
+
+And where no join is written at all: arithmetic between the columns of two tables whose rows
+are different things pairs them by row label (:func:`check_row_pairing`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from jupyter_codegen.core.parsed import Code, parsed
 from jupyter_codegen.core.patterns import Gated
@@ -82,3 +87,83 @@ def _how(node: ast.AST) -> str | None:
                 return value.value
             return "?"
     return "inner" if method == "merge" else "left"
+
+
+# --- columns of two frames paired by row label ----------------------------------------------
+
+
+def check_row_pairing(
+    code: str, frames: Iterable[tuple[str, Any]], tree: ast.Module | None = None
+) -> str | None:
+    """Arithmetic between columns of two of the user's frames whose rows are not the same
+    rows (``customers["signup_date"] - orders["order_date"]``): pandas pairs the values by
+    index label, 0 with 0, so each result mixes one customer with an unrelated order, or is
+    NaN where one frame has no such label. A small model writes this where a join is needed,
+    and the number it prints looks fine. Silent where the frames' indexes are equal (parallel
+    frames, as two price tables over the same dates) and for frames the code binds itself.
+    ``tree``: ``code`` parsed, when the caller has it."""
+    named = [(name, value) for name, value in frames if name in code]
+    if len(named) < 2:  # (most code: no walk at all)
+        return None
+    tree = parsed(code) if tree is None else tree
+    if tree is None:
+        return None
+    pairs = [pair for node in ast.walk(tree) for pair in _column_pairs(node)]
+    if not pairs:
+        return None
+    own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    wanted = {name for pair in pairs for name, _ in pair} - own
+    values = {name: value for name, value in named if name in wanted}
+    for (left, left_col), (right, right_col) in pairs:
+        a, b = values.get(left), values.get(right)
+        if a is None or b is None or not (_is_pandas(a) and _is_pandas(b)):
+            continue
+        try:
+            if left_col not in a.columns or right_col not in b.columns or a.index.equals(b.index):
+                continue
+            keys = [str(c) for c in a.columns if c in b.columns]
+        except Exception:  # an odd index or columns: no judgement
+            continue
+        on = f'on="{keys[0]}"' if len(keys) == 1 else "on their common key"
+        return (
+            f"`{left}[{left_col!r}]` and `{right}[{right_col!r}]` are columns of two different "
+            "tables: pandas pairs their values by row label (row 0 with row 0), not by what the "
+            f"rows are about. Join the two frames first (`{left}.merge({right}, {on})`), then "
+            "compute on the joined frame's columns."
+        )
+    return None
+
+
+def _column_pairs(node: ast.AST) -> Iterator[tuple[tuple[str, str], tuple[str, str]]]:
+    """((frame, column), (frame, column)) of ``a["x"] op b["y"]`` / ``a.x op (1 - b.y)`` over
+    two different names: the columns on either side, through arithmetic but not calls."""
+    if isinstance(node, ast.BinOp):
+        for left in _arithmetic_columns(node.left):
+            for right in _arithmetic_columns(node.right):
+                if left[0] != right[0]:
+                    yield left, right
+
+
+def _arithmetic_columns(node: ast.expr) -> list[tuple[str, str]]:
+    if isinstance(node, ast.BinOp):
+        return _arithmetic_columns(node.left) + _arithmetic_columns(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _arithmetic_columns(node.operand)
+    column = _column_of(node)
+    return [] if column is None else [column]
+
+
+def _column_of(node: ast.expr) -> tuple[str, str] | None:
+    """(frame, column) of ``frame["column"]`` or ``frame.column``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return node.value.id, key.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id, node.attr
+    return None
+
+
+def _is_pandas(value: Any) -> bool:
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"

@@ -14,6 +14,7 @@ from jupyter_codegen.core.formula_checks import check_loan_periods
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.intent_checks import check_inputs, check_namespace, checked_label
 from jupyter_codegen.core.job import PromptJob, Source
+from jupyter_codegen.core.join_checks import check_row_pairing
 from jupyter_codegen.core.prompt_run import PromptRun
 from jupyter_codegen.core.row_labels import check_row_labels
 from jupyter_codegen.errors import CodegenError, NoAnswerError, PolicyError, UsageError
@@ -113,8 +114,10 @@ class _AnswerRun:
             raise PolicyError(f"{finding.message()}; step {number} was not run.")
         problem = finding.message() if finding is not None else None
         if problem is None:
-            problem = check_row_labels(self.full_intent.row_numbered, code) or check_loan_periods(
-                self.full_intent.loan_years, code
+            problem = (
+                check_row_labels(self.full_intent.row_numbered, code)
+                or check_loan_periods(self.full_intent.loan_years, code)
+                or check_row_pairing(code, self.run.scan.frames)
             )
         if problem is not None:
             # Rejected (sent back), or needing the user's confirmation: a step cannot wait for
