@@ -72,6 +72,17 @@ NS = {
             "sales['revenue'].resample('QE').sum()",
             "resample needs dates as the index",
         ),
+        (
+            "TypeError: string indices must be integers, not 'str'",
+            "total = sum(ship(s['revenue'], 'eu') for s in sales)",
+            "Hint: `for ... in sales` goes over the column names of `sales`, not its rows: loop "
+            "over zip(sales['month'], sales['region']), or sales.itertuples()",
+        ),
+        (
+            "AttributeError: 'str' object has no attribute 'revenue'",
+            "for row in sales:\n    print(row.revenue)",
+            "`for ... in sales` goes over the column names",
+        ),
     ],
 )
 def test_hints(error, code, hint):
@@ -88,6 +99,9 @@ def test_hints(error, code, hint):
         ("TypeError: unsupported operand type(s) for /: 'function' and 'int'", "f() / 2"),
         ("", ""),
         ("ImportError: cannot import name 'zz' from 'numpy'", "from numpy import zz"),
+        # a loop over a Series, or over a frame's rows, is not the column-name slip
+        ("TypeError: string indices must be integers", "[p['x'] for p in prices]"),
+        ("TypeError: string indices must be integers", "[r['x'] for _, r in sales.iterrows()]"),
     ],
 )
 def test_no_hint(error, code):

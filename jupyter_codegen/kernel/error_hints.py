@@ -41,6 +41,10 @@ _USUAL_IMPORTS = {
 _ALIAS_IMPORT = re.compile(r"^ImportError: cannot import name '(\w+)' from '[\w.]+'")
 #: ``sales["revenue"].resample("QE")`` on rows numbered 0..n-1: resampling needs dates.
 _RESAMPLE_INDEX = re.compile(r"^TypeError: Only valid with DatetimeIndex.*'(RangeIndex|Index)'")
+#: ``for parcel in parcels: parcel["zone"]``: a loop over a frame gets its column names.
+_COLUMN_NAME_USED_AS_ROW = re.compile(
+    r"^(?:TypeError: string indices must be integers|AttributeError: 'str' object has no attr)"
+)
 _MAX_COLUMNS = 40
 _MAX_HINT = 600
 
@@ -146,6 +150,30 @@ def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _frame_loops(code: str, namespace: Mapping[str, Any]) -> list[str]:
+    """One hint per loop over one of the user's DataFrames (``for p in parcels``, also in a
+    comprehension): it goes over the column names, and the model meant the rows."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    hints = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.For, ast.comprehension)) or not isinstance(
+            node.iter, ast.Name
+        ):
+            continue
+        name, value = node.iter.id, namespace.get(node.iter.id)
+        if type(value).__name__ != "DataFrame" or not type(value).__module__.startswith("pandas"):
+            continue
+        columns = ", ".join(f"{name}[{c!r}]" for c in _columns(value)[:2])
+        hints.append(
+            f"`for ... in {name}` goes over the column names of `{name}`, not its rows: "
+            f"loop over zip({columns}), or {name}.itertuples()"
+        )
+    return list(dict.fromkeys(hints))
+
+
 def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
     """Lines to add after ``error`` (the first line of a failed run), or ''."""
     first = error.strip().splitlines()[0] if error.strip() else ""
@@ -178,6 +206,8 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
         )
     if (match := _ALIAS_IMPORT.match(first)) is not None and match.group(1) in _USUAL_IMPORTS:
         hints.append(f"`{match.group(1)}` is an alias: write `{_USUAL_IMPORTS[match.group(1)]}`")
+    if _COLUMN_NAME_USED_AS_ROW.match(first):
+        hints.extend(_frame_loops(code, namespace))
     if _RESAMPLE_INDEX.match(first):
         hints.append(
             "resample needs dates as the index: frame.resample('QE', on='date_column'), "
