@@ -141,13 +141,28 @@ def test_writing_into_a_user_frame_is_rejected_unless_the_prompt_asks_for_a_chan
     ):
         problem = check_frame_writes(plot, write, ["sales"])
         assert problem is not None and "`sales` in place" in problem, write
+    for rebind in (
+        # the quality set's seg_revenue: the user's `orders` replaced by the joined frame
+        "sales = sales.join(regions.set_index('id'), on='id')",
+        "sales = sales[sales['revenue'] > 0]",
+        "sales = sales.copy()\nsales['m'] = 1",
+        "sales += 1",
+    ):
+        problem = check_frame_writes(plot, rebind, ["sales", "by_month"])
+        assert problem is not None and "replaces `sales` with new data" in problem, rebind
     for fine in (
         "df = sales.copy()\ndf['m'] = 1",
         "monthly = sales.groupby('month').revenue.sum()",
         "other = {}\nother['x'] = 1",
-        "sales = sales.copy()\nsales['m'] = 1",  # its own frame, under the same name
+        # a result computed afresh under the name an earlier run left (a prompt run again)
+        "by_month = sales.groupby('month').sum()\nby_month['share'] = 1",
+        "def f(sales):\n    sales = sales.dropna()\n    return sales",  # not at the top level
     ):
-        assert check_frame_writes(plot, fine, ["sales"]) is None, fine
+        assert check_frame_writes(plot, fine, ["sales", "by_month"]) is None, fine
+    asked = read_intent("Plot `sales`, then overwrite `sales` with its positive rows.", BOUND)
+    assert check_frame_writes(asked, "sales = sales[sales.revenue > 0]", ["sales"]) is None
+    typed = read_intent("Keep the rows of `sales` above 10 as a DataFrame `sales`.", BOUND)
+    assert check_frame_writes(typed, "sales = sales[sales.revenue > 10]", ["sales"]) is None
     asked = read_intent("Add a column `margin` to `sales`.", BOUND)
     assert check_frame_writes(asked, 'sales["margin"] = 1', ["sales"]) is None
 

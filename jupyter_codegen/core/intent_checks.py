@@ -508,9 +508,10 @@ _MUTATORS = frozenset({"insert", "pop", "update", "drop_duplicates", "__setitem_
 
 def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str | None:
     """Code that writes into one of the user's ``frames`` (``sales["m"] = ...``,
-    ``sales.loc[...] = ...``, ``inplace=True``, ``sales.insert(...)``) when the prompt did not ask
-    for a change. Read from the code before it runs: a frame changed in place stays changed
-    when the run is rolled back."""
+    ``sales.loc[...] = ...``, ``inplace=True``, ``sales.insert(...)``), or binds its name to
+    other data at the top level (``sales = sales.merge(...)``), when the prompt did not ask for
+    a change. Read from the code before it runs: a frame changed in place stays changed when
+    the run is rolled back. (A name bound inside a function or loop is left alone.)"""
     if intent.may_change_frames:
         return None
     names = set(frames)
@@ -519,6 +520,31 @@ def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str
     tree = parsed(code)
     if tree is None:
         return None
+    # A user's frame bound anew from itself (``orders = orders.join(...)``, ``sales =
+    # sales[sales.x > 0]``): the user's variable holds other data for every later cell, as
+    # surely as after an in-place write. Not a name the prompt asks for, nor a result computed
+    # afresh under an old name (``by_month = sales.groupby(...)`` run again).
+    asked = {expected.name for expected in intent.names}
+    rebound = sorted(
+        {
+            target.id
+            for node in tree.body
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+            and target.id in names
+            and target.id not in asked
+            and (isinstance(node, ast.AugAssign) or _reads(node.value, target.id))
+        }
+    )
+    if rebound:
+        listed = ", ".join(f"`{n}`" for n in rebound)
+        first = rebound[0]
+        return (
+            f"The code replaces {listed} with new data; the task did not ask to change it. "
+            f"Leave `{first}` as it is and keep the result under a new name "
+            f"(`{first}_joined = ...`, `result = ...`)."
+        )
     # A frame the code binds itself (``joined = a.merge(b)``, then ``joined["x"] = ...``) is
     # its own, even where an earlier cell left a frame under that name.
     own = {
@@ -534,6 +560,10 @@ def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str
         f"The code changes {listed} in place; the task did not ask for that. Leave the user's "
         "data as it is: work on a copy (`df = sales.copy()`) or a new variable."
     )
+
+
+def _reads(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
 def _frame_writes(node: ast.AST, names: set[str]) -> Iterator[str]:
