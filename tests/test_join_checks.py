@@ -94,7 +94,7 @@ def _tables():
     customers = pd.DataFrame(
         {"customer_id": [11, 12, 13], "signup_date": pd.to_datetime(["2024-01-01"] * 3)}
     )
-    return [("orders", orders), ("customers", customers)]
+    return {"orders": orders, "customers": customers}
 
 
 def test_columns_of_two_tables_combined_without_a_join_go_back() -> None:
@@ -131,7 +131,7 @@ def test_frames_over_the_same_rows_may_be_combined() -> None:
     days = pd.date_range("2024-01-01", periods=3)
     prices = pd.DataFrame({"AAPL": [1.0, 2.0, 3.0]}, index=days)
     volumes = pd.DataFrame({"AAPL": [10, 20, 30]}, index=days)
-    frames = [("prices", prices), ("volumes", volumes)]
+    frames = {"prices": prices, "volumes": volumes}
     assert check_row_pairing('traded = prices["AAPL"] * volumes["AAPL"]', frames) is None
-    shifted = [("prices", prices), ("volumes", volumes.shift(freq="D"))]
+    shifted = {"prices": prices, "volumes": volumes.shift(freq="D")}
     assert check_row_pairing('traded = prices["AAPL"] * volumes["AAPL"]', shifted) is not None

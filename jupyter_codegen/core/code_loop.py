@@ -228,7 +228,7 @@ class CodeLoop:
             self.hooks.precheck(self.run, code)
             or intents.check_code(self.intent, code, tree)
             or intents.check_frame_writes(self.intent, tree or code, self.start_frames())
-            or check_row_pairing(code, self.run.scan.frames, tree)
+            or check_row_pairing(code, self.run.scan.values, tree)
         )
 
     def show(self, attempt: Attempt) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jupyter_codegen.core.parsed import Code, parsed
@@ -93,7 +93,7 @@ def _how(node: ast.AST) -> str | None:
 
 
 def check_row_pairing(
-    code: str, frames: Iterable[tuple[str, Any]], tree: ast.Module | None = None
+    code: Code, variables: Mapping[str, Any], tree: ast.Module | None = None
 ) -> str | None:
     """Arithmetic between columns of two of the user's frames whose rows are not the same
     rows (``customers["signup_date"] - orders["order_date"]``): pandas pairs the values by
@@ -101,10 +101,11 @@ def check_row_pairing(
     NaN where one frame has no such label. A small model writes this where a join is needed,
     and the number it prints looks fine. Silent where the frames' indexes are equal (parallel
     frames, as two price tables over the same dates) and for frames the code binds itself.
-    ``tree``: ``code`` parsed, when the caller has it."""
-    named = [(name, value) for name, value in frames if name in code]
-    if len(named) < 2:  # (most code: no walk at all)
-        return None
+    ``variables``: the user's, by name; ``tree``: ``code`` parsed, when the caller has it."""
+    if isinstance(code, str):  # (most code reads at most one frame: no walk at all)
+        read = {name for name in _ACCESSED.findall(code) if _is_pandas(variables.get(name))}
+        if len(read) < 2:
+            return None
     tree = parsed(code) if tree is None else tree
     if tree is None:
         return None
@@ -112,8 +113,12 @@ def check_row_pairing(
     if not pairs:
         return None
     own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    wanted = {name for pair in pairs for name, _ in pair} - own
-    values = {name: value for name, value in named if name in wanted}
+    values = {
+        name: variables[name]
+        for pair in pairs
+        for name, _ in pair
+        if name not in own and name in variables
+    }
     for (left, left_col), (right, right_col) in pairs:
         a, b = values.get(left), values.get(right)
         if a is None or b is None or not (_is_pandas(a) and _is_pandas(b)):
@@ -132,6 +137,10 @@ def check_row_pairing(
             "compute on the joined frame's columns."
         )
     return None
+
+
+#: A name whose item or attribute the code reads (``orders[``, ``orders.amount``).
+_ACCESSED = re.compile(r"\b([A-Za-z_]\w*)\s*[\[.]")
 
 
 def _column_pairs(node: ast.AST) -> Iterator[tuple[tuple[str, str], tuple[str, str]]]:

@@ -117,7 +117,7 @@ class _AnswerRun:
             problem = (
                 check_row_labels(self.full_intent.row_numbered, code)
                 or check_loan_periods(self.full_intent.loan_years, code)
-                or check_row_pairing(code, self.run.scan.frames)
+                or check_row_pairing(code, self.run.scan.values)
             )
         if problem is not None:
             # Rejected (sent back), or needing the user's confirmation: a step cannot wait for
