@@ -543,7 +543,7 @@ def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str
         return (
             f"The code replaces {listed} with new data; the task did not ask to change it. "
             f"Leave `{first}` as it is and keep the result under a new name "
-            f"(`{first}_joined = ...`, `result = ...`)."
+            f"(`new_{first} = ...`)."
         )
     # A frame the code binds itself (``joined = a.merge(b)``, then ``joined["x"] = ...``) is
     # its own, even where an earlier cell left a frame under that name.
