@@ -18,7 +18,7 @@ from typing import Any
 from jupyter_codegen.core.formula_checks import check_loan_periods
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.join_checks import check_join
-from jupyter_codegen.core.parsed import Code, parsed
+from jupyter_codegen.core.parsed import Code, parsed, stored_names
 from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
 
@@ -547,11 +547,7 @@ def check_frame_writes(intent: Intent, code: Code, frames: Iterable[str]) -> str
         )
     # A frame the code binds itself (``joined = a.merge(b)``, then ``joined["x"] = ...``) is
     # its own, even where an earlier cell left a frame under that name.
-    own = {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }
+    own = stored_names(tree)
     written = sorted({n for node in ast.walk(tree) for n in _frame_writes(node, names - own)})
     if not written:
         return None

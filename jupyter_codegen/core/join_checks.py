@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jupyter_codegen.core.parsed import Code, parsed
+from jupyter_codegen.core.parsed import Code, parsed, stored_names
 from jupyter_codegen.core.patterns import Gated
+from jupyter_codegen.kernel.candidates import kind_of
 
 # "keeping only the orders whose customer we know", "leave out orders whose customer we don't
 # know", "drop the rows without a match".
@@ -103,7 +104,9 @@ def check_row_pairing(
     frames, as two price tables over the same dates) and for frames the code binds itself.
     ``variables``: the user's, by name; ``tree``: ``code`` parsed, when the caller has it."""
     if isinstance(code, str):  # (most code reads at most one frame: no walk at all)
-        read = {name for name in _ACCESSED.findall(code) if _is_pandas(variables.get(name))}
+        read = {
+            name for name in _ACCESSED.findall(code) if kind_of(variables.get(name)) == "DataFrame"
+        }
         if len(read) < 2:
             return None
     tree = parsed(code) if tree is None else tree
@@ -112,7 +115,7 @@ def check_row_pairing(
     pairs = [pair for node in ast.walk(tree) for pair in _column_pairs(node)]
     if not pairs:
         return None
-    own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    own = stored_names(tree)
     values = {
         name: variables[name]
         for pair in pairs
@@ -120,8 +123,9 @@ def check_row_pairing(
         if name not in own and name in variables
     }
     for (left, left_col), (right, right_col) in pairs:
-        a, b = values.get(left), values.get(right)
-        if a is None or b is None or not (_is_pandas(a) and _is_pandas(b)):
+        a: Any = values.get(left)
+        b: Any = values.get(right)
+        if kind_of(a) != "DataFrame" or kind_of(b) != "DataFrame":
             continue
         try:
             if left_col not in a.columns or right_col not in b.columns or a.index.equals(b.index):
@@ -171,8 +175,3 @@ def _column_of(node: ast.expr) -> tuple[str, str] | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return node.value.id, node.attr
     return None
-
-
-def _is_pandas(value: Any) -> bool:
-    kind = type(value)
-    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"

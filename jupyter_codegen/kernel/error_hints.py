@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from jupyter_codegen.kernel.candidates import kind_of
 from jupyter_codegen.kernel.engines import columns_of
 from jupyter_codegen.kernel.redact import is_secret_name, redact
 
@@ -49,12 +51,19 @@ _MAX_COLUMNS = 40
 _MAX_HINT = 600
 
 
+@functools.lru_cache(maxsize=8)
+def _nodes(code: str) -> tuple[ast.AST, ...]:
+    """Every node of ``code`` (none when it does not parse): parsed once for all the hints on
+    one failure, which each read it (and never change it)."""
+    try:
+        return tuple(ast.walk(ast.parse(code)))
+    except SyntaxError:
+        return ()
+
+
 def _frames_in(code: str, namespace: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The user's DataFrames (and Series) the code reads, in the order it names them."""
-    try:
-        names = [n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)]
-    except SyntaxError:
-        return []
+    names = [n.id for n in _nodes(code) if isinstance(n, ast.Name)]
     found = []
     for name in dict.fromkeys(names):
         value = namespace.get(name)
@@ -98,12 +107,8 @@ def _position_hints(key: int, code: str, namespace: Mapping[str, Any]) -> list[s
 def _argument_hints(key: str, code: str, namespace: Mapping[str, Any]) -> list[str]:
     """``shipping_cost(3.5, 'EU')`` raised ``KeyError: 'EU'``: the function's own docstring
     says which values it takes ("domestic, eu or world"), and the one that differs only in case."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
     hints = []
-    for node in ast.walk(tree):
+    for node in _nodes(code):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
         values = [*node.args, *(k.value for k in node.keywords)]
@@ -137,12 +142,8 @@ def _with_constant(call: ast.Call, old: str, new: str) -> ast.Call:
 
 def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
     """Names of functions the code uses as an operand of arithmetic (``fx_rate / 12``)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
     names = []
-    for node in ast.walk(tree):
+    for node in _nodes(code):
         if isinstance(node, ast.BinOp):
             for side in (node.left, node.right):
                 if isinstance(side, ast.Name) and callable(namespace.get(side.id)):
@@ -153,18 +154,14 @@ def _function_operands(code: str, namespace: Mapping[str, Any]) -> list[str]:
 def _frame_loops(code: str, namespace: Mapping[str, Any]) -> list[str]:
     """One hint per loop over one of the user's DataFrames (``for p in parcels``, also in a
     comprehension): it goes over the column names, and the model meant the rows."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
     hints = []
-    for node in ast.walk(tree):
+    for node in _nodes(code):
         if not isinstance(node, (ast.For, ast.comprehension)) or not isinstance(
             node.iter, ast.Name
         ):
             continue
         name, value = node.iter.id, namespace.get(node.iter.id)
-        if type(value).__name__ != "DataFrame" or not type(value).__module__.startswith("pandas"):
+        if kind_of(value) != "DataFrame":
             continue
         columns = ", ".join(f"{name}[{c!r}]" for c in _columns(value)[:2])
         hints.append(
