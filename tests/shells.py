@@ -8,8 +8,23 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from jupyter_codegen.model import local_weights
 from jupyter_codegen.model.backends.scripted import ScriptedBackend
 from jupyter_codegen.session import CodegenSession, session_for
+
+# Assembled weights are named by their hash, so every test may share one copy. Each test gets a
+# fresh cache (fresh pins), but its models/ links here instead of assembling 491 MB again: seven
+# copies a run, kept for three runs, once filled CI's disk. Read before any test moves the cache.
+SHARED_MODELS = local_weights.default_cache_dir()
+
+
+def fresh_cache(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Point ``JUPYTER_CODEGEN_CACHE_DIR`` at an empty ``root`` whose models/ is the shared one."""
+    SHARED_MODELS.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "models").symlink_to(SHARED_MODELS, target_is_directory=True)
+    monkeypatch.setenv(local_weights.CACHE_ENV, str(root))
+    return root
 
 
 def open_session(
@@ -20,7 +35,7 @@ def open_session(
 ) -> tuple[InteractiveShell, CodegenSession]:
     """Reset the shell, load the extension anew and answer ``model`` with ``backend`` (a
     ``ScriptedBackend`` when None); pins go to ``tmp_path``."""
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     sh = InteractiveShell.instance()
     sh.reset(new_session=False)

@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 from gemini_server import GeminiTestServer, executable_code, rules_responder, text
+from shells import fresh_cache
 
 from jupyter_codegen.errors import PolicyError, UsageError
 from jupyter_codegen.model.backends.base import TextPart
@@ -700,7 +701,7 @@ def _texts(cell) -> str:
 
 @pytest.mark.kernel
 def test_example_notebook_runs_headless_and_replays_pinned(gemini_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     rules = json.loads((NOTEBOOKS / "answers_rules.json").read_text(encoding="utf-8"))
     gemini_env.responder = rules_responder(rules)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from shells import close_session, open_session
+from shells import close_session, fresh_cache, open_session
 
 from jupyter_codegen.core.job import PromptJob
 from jupyter_codegen.modes.answer import AnswerOutcome, run_answer
@@ -100,7 +100,7 @@ def test_pinned_replay_needs_no_model(shell, local_backend, monkeypatch):
 def test_example_notebook_on_the_embedded_model(tmp_path, monkeypatch, local_backend):
     from jupyter_codegen.notebook.runner import run_notebook
 
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "answers.ipynb"

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from gemini_server import rules_responder
 from nbrun import text_of
+from shells import fresh_cache
 
 from jupyter_codegen.notebook.frontend import METADATA_KEY
 from jupyter_codegen.notebook.runner import run_notebook
@@ -52,7 +53,7 @@ def test_big_data_notebook_on_gemini(gemini_env, tmp_path, monkeypatch):
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("PySpark needs a Java runtime (.ci/run installs one)")
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     gemini_env.responder = rules_responder(json.loads(RULES.read_text(encoding="utf-8")))
     path = tmp_path / NOTEBOOK.name

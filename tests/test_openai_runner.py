@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from nbrun import make_notebook, text_of
 from openai_server import Chat, OpenAITestServer
+from shells import fresh_cache
 
 from jupyter_codegen.cli import main
 from jupyter_codegen.notebook.frontend import METADATA_KEY
@@ -31,7 +32,7 @@ def test_cli_run_with_an_openai_model_writes_generated_cells(
     reply = Chat(text="```python\nprint('max', max(values))\n```")
     with OpenAITestServer(lambda body, n: reply) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-        monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+        fresh_cache(monkeypatch, tmp_path / "cache")
         for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):
             monkeypatch.delenv(name, raising=False)
         path, out = tmp_path / "nb.ipynb", tmp_path / "out.ipynb"

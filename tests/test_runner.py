@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from gemini_server import text
 from nbrun import make_notebook
+from shells import fresh_cache
 
 from jupyter_codegen.cli import main
 from jupyter_codegen.notebook.frontend import METADATA_KEY
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture
 def server(gemini_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     return gemini_env
 

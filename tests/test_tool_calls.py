@@ -15,6 +15,7 @@ from typing import Any, Literal
 import nbformat
 import pytest
 from gemini_server import GeminiTestServer, function_calls, rules_responder, text
+from shells import fresh_cache
 
 from jupyter_codegen import register
 from jupyter_codegen.core.tool_calls import (
@@ -406,7 +407,7 @@ RULES = ROOT / "notebooks" / "functions_rules.json"
 def test_example_notebook_runs_headless(gemini_env, tmp_path, monkeypatch):
     from nbrun import errors_of, execute, text_of
 
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     gemini_env.responder = rules_responder(json.loads(RULES.read_text(encoding="utf-8")))
     shutil.copy(NOTEBOOK, tmp_path / NOTEBOOK.name)
@@ -452,7 +453,7 @@ def test_async_function_in_a_real_kernel(gemini_env, tmp_path, monkeypatch):
     as plain calls in generated code and as native tool calls."""
     from nbrun import errors_of, execute, make_notebook, text_of
 
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     gemini_env.enqueue(
         code_reply("squares = [slow_square(i) for i in range(5)]\nprint('squares', squares)"),

@@ -11,6 +11,7 @@ from typing import Any
 import nbformat
 import pytest
 from gemini_server import GeminiTestServer, closed_port_url, rules_responder
+from shells import fresh_cache
 
 from jupyter_codegen.notebook.frontend import METADATA_KEY
 from jupyter_codegen.notebook.runner import run_notebook
@@ -52,7 +53,7 @@ def test_example_notebook_runs_headless_without_a_model(
     sock.close()
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", url)
     monkeypatch.setenv("JUPYTER_CODEGEN_MODEL", "gemini-3.8-flash")
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "generative_ui.ipynb"
@@ -77,7 +78,7 @@ def test_example_notebook_runs_headless_without_a_model(
 def test_example_prompts_regenerate_the_same_cells(
     gemini_env: GeminiTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     monkeypatch.delenv("JUPYTER_CODEGEN_MODEL", raising=False)
     rules = json.loads((NOTEBOOKS / "generative_ui_rules.json").read_text(encoding="utf-8"))
     gemini_env.responder = rules_responder(rules)

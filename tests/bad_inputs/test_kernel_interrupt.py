@@ -14,6 +14,7 @@ from badkit import code_reply
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer, stall
 from jupyter_client.manager import KernelManager, start_new_kernel
 from nbrun import errors_of, execute, make_notebook, text_of
+from shells import fresh_cache
 
 pytestmark = pytest.mark.kernel
 
@@ -25,7 +26,7 @@ def kernel(
     with GeminiTestServer() as server:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
-        monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+        fresh_cache(monkeypatch, tmp_path / "cache")
         monkeypatch.setenv("JUPYTER_CODEGEN_MODEL", "gemini-3.8-flash")
         km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
         try:
@@ -105,7 +106,7 @@ def test_extension_crash_mid_generation_leaves_a_valid_notebook(
 ) -> None:
     """A bug inside the extension (not a user-facing error) while the reply streams: the cell
     shows the traceback, the kernel and the user's variables survive, the notebook validates."""
-    monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh_cache(monkeypatch, tmp_path / "cache")
     cells = [
         "%load_ext jupyter_codegen\nsentinel = 123\n"
         "from jupyter_codegen.session import session_for\n"

@@ -44,6 +44,7 @@ from gemini_server import (
     text,
 )
 from nbrun import errors_of, execute, make_notebook, text_of
+from shells import fresh_cache
 
 pytestmark = pytest.mark.kernel
 
@@ -469,7 +470,7 @@ def test_no_key_then_connection_refused(tmp_path: Path, monkeypatch: pytest.Monk
     url, sock = closed_port_url()
     try:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", url)
-        monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+        fresh_cache(monkeypatch, tmp_path / "cache")
         monkeypatch.setenv("JUPYTER_CODEGEN_MODEL", "gemini-3.8-flash")
         for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
             monkeypatch.delenv(name, raising=False)

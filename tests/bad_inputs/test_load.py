@@ -18,6 +18,7 @@ from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer, Reply, drop, error,
 from gemini_server import stall as slow
 from nbclient import NotebookClient
 from nbrun import errors_of, make_notebook, text_of
+from shells import fresh_cache
 
 pytestmark = [pytest.mark.kernel, pytest.mark.load]
 
@@ -94,7 +95,7 @@ def test_four_notebooks_of_fifty_prompts_with_faults(
     with GeminiTestServer(responder=router) as server:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
-        monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+        fresh_cache(monkeypatch, tmp_path / "cache")
         monkeypatch.setenv("JUPYTER_CODEGEN_MODEL", "gemini-3.8-flash")
         monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
         notebooks = [_notebook(k) for k in range(NOTEBOOKS)]

@@ -13,6 +13,7 @@ import pytest
 from badkit import Case, Router, always, code_reply, sequence
 from gemini_server import FAKE_GEMINI_KEY, GeminiTestServer
 from nbrun import errors_of, execute, make_notebook, text_of
+from shells import fresh_cache
 
 pytestmark = pytest.mark.kernel
 
@@ -80,7 +81,7 @@ def test_planted_secrets_appear_in_no_artifact(
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
         monkeypatch.setenv("MY_SERVICE_TOKEN", SECRETS["token in the environment"])
-        monkeypatch.setenv("JUPYTER_CODEGEN_CACHE_DIR", str(tmp_path / "cache"))
+        fresh_cache(monkeypatch, tmp_path / "cache")
         monkeypatch.setenv("JUPYTER_CODEGEN_MODEL", "gemini-3.8-flash")
         monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
         monkeypatch.chdir(tmp_path)
