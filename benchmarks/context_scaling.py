@@ -77,7 +77,7 @@ def baseline_builder(rev: str) -> Builder:
         capture_output=True,
         text=True,
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "context_baseline.py"
+    path = report.scratch("context-baseline-") / "context_baseline.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("jupyter_codegen._context_baseline", path)
     assert spec is not None and spec.loader is not None

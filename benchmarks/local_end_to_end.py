@@ -33,7 +33,6 @@ import ast
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -379,16 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     warm_prompts = WARM[: args.warm or (1 if args.quick else len(WARM))]
     cell_timeout = args.cell_timeout or (100 if args.quick else 180)
 
-    from jupyter_codegen.model import local_weights
-
-    real_models = local_weights.default_cache_dir()
-
     def fresh_env() -> dict[str, str]:
         """Pins in a fresh cache (every prompt is generated); the model files are shared."""
-        cache = Path(tempfile.mkdtemp(prefix="jcg-local-e2e-"))
-        if real_models.is_dir():
-            (cache / "models").symlink_to(real_models, target_is_directory=True)
-        env = dict(os.environ, JUPYTER_CODEGEN_CACHE_DIR=str(cache))
+        report.fresh_cache("jcg-local-e2e-")
+        env = dict(os.environ)
         for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "JUPYTER_CODEGEN_MODEL"):
             env.pop(name, None)
         return env

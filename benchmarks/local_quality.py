@@ -29,7 +29,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,18 +62,6 @@ def select(only: str | None, names: str | None) -> list[qt.Task]:
             raise SystemExit(f"unknown tasks: {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t.name in wanted]
     return tasks
-
-
-def fresh_pin_cache() -> None:
-    """A new, empty cache directory (no pins), reusing the assembled model weights."""
-    cache = tempfile.mkdtemp(prefix="jcg-quality-")
-    models = Path(os.environ.get("JUPYTER_CODEGEN_CACHE_DIR", "")) / "models"
-    from jupyter_codegen.notebook.pins import cache_root
-
-    shared = models if models.parent != Path("") else cache_root() / "models"
-    if shared.is_dir():  # reuse assembled weights; pins start empty
-        os.symlink(shared, Path(cache) / "models")
-    os.environ["JUPYTER_CODEGEN_CACHE_DIR"] = cache
 
 
 class Displays:
@@ -281,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return self_test(tasks)
 
-    fresh_pin_cache()
+    report.fresh_cache("jcg-quality-")
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     shell = new_shell()
     machine = report.machine()

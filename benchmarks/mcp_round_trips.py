@@ -28,10 +28,8 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 20 only")
     args = parser.parse_args(argv)
-    os.environ["JUPYTER_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="mcp-round-trips-")
+    report.fresh_cache("mcp-round-trips-")
     sizes = (20,) if args.quick else (20, 100)
     rows = [run(way, n) for n in sizes for way in NAMES]
     text = (

@@ -20,13 +20,13 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import report  # noqa: E402
 from llama_server import ALIAS, llama_server  # noqa: E402
 
 from jupyter_codegen.model.backends.base import ModelRequest, TextDelta, Turn  # noqa: E402
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from jupyter_codegen.model import local_weights
 
-    work = Path(tempfile.mkdtemp(prefix="openai-bench-"))
+    work = report.scratch("openai-bench-")
     gguf = local_weights.ensure_weights("qwen2.5-coder-0.5b")
     results: dict[str, list[tuple[float, float]]] = {"ours": [], "raw": []}
     with llama_server(gguf, work / "server.log") as url:

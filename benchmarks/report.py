@@ -7,9 +7,12 @@ ratios, not absolute times, across runs.
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -96,3 +99,25 @@ def save(name: str, text: str) -> Path:
     path = OUT_DIR / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def scratch(prefix: str) -> Path:
+    """A new temporary directory, removed when the benchmark exits (tests run the quick
+    benchmarks in every CI run, so each leftover would pile up in the temp dir)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def fresh_cache(prefix: str) -> Path:
+    """A scratch ``JUPYTER_CODEGEN_CACHE_DIR`` with no pins, so every prompt is generated, whose
+    models/ is the model cache in use: the weights are not assembled again (491 MB or more).
+    Sets the variable for this process and the kernels it starts; returns the directory."""
+    from jupyter_codegen.model import local_weights
+
+    models = local_weights.default_cache_dir().resolve()  # through an earlier scratch cache
+    cache = scratch(prefix)
+    models.mkdir(parents=True, exist_ok=True)
+    (cache / "models").symlink_to(models, target_is_directory=True)
+    os.environ[local_weights.CACHE_ENV] = str(cache)
+    return cache

@@ -32,7 +32,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import report  # noqa: E402
 from gemini_server import (  # noqa: E402
     FAKE_GEMINI_KEY,
     GeminiTestServer,
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-local", action="store_true", help="skip the embedded model row")
     args = parser.parse_args(argv)
     latency = 0.0 if args.quick else args.latency
-    os.environ["JUPYTER_CODEGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="round-trips-")
+    report.fresh_cache("round-trips-")
     server_row("code", 0.0)  # warm-up: imports and the first client are not round trips
     rows = [server_row(m, latency) for m in ("native-serial", "native-parallel", "code")]
     if not (args.quick or args.no_local):
