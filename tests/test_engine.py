@@ -141,6 +141,23 @@ def test_a_missing_column_goes_back_with_the_columns_that_exist(shell):
     assert "Hint: `sales` has the columns: region, revenue" in fix_request
 
 
+def test_a_column_of_another_table_goes_back_with_the_join(shell):
+    pd = pytest.importorskip("pandas")
+    shell.user_ns["orders"] = pd.DataFrame({"customer_id": [1, 2], "amount": [5.0, 7.0]})
+    shell.user_ns["customers"] = pd.DataFrame({"customer_id": [1, 2], "name": ["Ann", "Bo"]})
+    backend(shell).push(
+        fence("recent = orders[['name', 'amount']]"),
+        fence("recent = orders.merge(customers, on='customer_id')[['name', 'amount']]"),
+    )
+    gemini(shell, "the amounts in `orders` with the customer's name, as `recent`")
+    fix_request = backend(shell).requests[1].turns[-1].parts[0].text
+    assert (
+        "Hint: 'name' is a column of `customers`, not of `orders`: join them first, e.g. "
+        "orders.merge(customers, on='customer_id')"
+    ) in fix_request
+    assert list(shell.user_ns["recent"]["name"]) == ["Ann", "Bo"]
+
+
 def test_backend_error_is_one_line_and_state_intact(shell):
     shell.user_ns["a"] = 1
     backend(shell).push(ScriptedReply(error=BackendError("Gemini returned 500 three times.")))

@@ -126,3 +126,42 @@ def test_an_integer_key_on_integer_labels_gets_no_position_hint():
 def test_secret_names_are_never_suggested():
     text = error_hints("NameError: name 'api_tokn' is not defined", "api_tokn", NS)
     assert "api_token" not in text
+
+
+TABLES = {
+    "orders": pd.DataFrame({"order_id": [1], "customer_id": [7], "amount": [2.0]}),
+    "customers": pd.DataFrame({"customer_id": [7], "name": ["Ann"], "country": ["DE"]}),
+    "notes": pd.DataFrame({"name": ["x"]}),  # shares no column with orders
+    "_hidden": pd.DataFrame({"name": ["y"]}),
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ("KeyError: \"['name'] not in index\"", "orders[['amount', 'name']]"),
+        ("KeyError: 'name'", "orders['name']"),
+        ("AttributeError: 'DataFrame' object has no attribute 'name'", "orders.name"),
+    ],
+)
+def test_a_column_of_another_table_is_answered_with_the_join(error, code):
+    hints = error_hints(error, code, TABLES).splitlines()
+    assert hints == [
+        "Hint: `orders` has the columns: order_id, customer_id, amount",
+        "Hint: 'name' is a column of `customers`, not of `orders`: join them first, e.g. "
+        "orders.merge(customers, on='customer_id'), and take 'name' from the result",
+        "Hint: 'name' is a column of `notes`, not of `orders`",
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "orders.merge(customers, on='customer_id')['nme']",  # both read: 'nme' is no one's
+        "customers['name'] + orders['zzz']",  # the column is in a frame the code reads
+        "x = {}['name']",  # no table in the code
+    ],
+)
+def test_no_join_hint_where_the_column_is_nowhere_else(code):
+    error = "KeyError: 'nme'" if "nme" in code else "KeyError: 'name'"
+    assert "join them first" not in error_hints(error, code, TABLES)

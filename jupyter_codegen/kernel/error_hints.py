@@ -20,6 +20,8 @@ from jupyter_codegen.kernel.engines import columns_of
 from jupyter_codegen.kernel.redact import is_secret_name, redact
 
 _QUOTED = re.compile(r"""['"]([^'"]{1,200})['"]""")
+#: ``orders[["amount", "name"]]``: ``KeyError: "['name'] not in index"`` (quotes in quotes).
+_NOT_IN_INDEX = re.compile(r"\[([^\]]*)\] not in index")
 _NAME_ERROR = re.compile(r"NameError: name '([^']+)' is not defined")
 #: ``prices[-1]`` on a date-indexed Series: pandas looks the integer up as a label.
 _INTEGER_KEY = re.compile(r"^KeyError: (-?\d+)$")
@@ -88,6 +90,37 @@ def _columns_line(name: str, value: Any) -> str:
     columns = every[:_MAX_COLUMNS]
     more = f", ... ({len(every)} in all)" if len(every) > _MAX_COLUMNS else ""
     return f"`{name}` has the columns: {', '.join(columns)}{more}"
+
+
+def _other_table_hints(
+    column: str, frames: list[tuple[str, Any]], namespace: Mapping[str, Any]
+) -> list[str]:
+    """``orders[["order_date", "name"]]`` raised ``KeyError``, and ``name`` is a column of
+    another of the user's DataFrames: say which, and the join that brings it over (on a column
+    the two share, when they share one). Shown only the columns of `orders`, the 1.5B's last
+    repair in the quality set still asked `orders` for `name`."""
+    read = dict(frames)
+    tables = [(n, v) for n, v in read.items() if kind_of(v) == "DataFrame"]
+    if not tables or any(column in _columns(v) for v in read.values()):
+        return []
+    hints: list[str] = []
+    for name, value in namespace.items():
+        if len(hints) == 2:
+            break
+        if name in read or name.startswith("_") or kind_of(value) != "DataFrame":
+            continue
+        if column not in value.columns:
+            continue
+        table, columns = tables[0]
+        hint = f"{column!r} is a column of `{name}`, not of `{table}`"
+        shared = [c for c in columns if c in value.columns and c != column]
+        if shared:  # (with none in common, a merge would fail: the fact alone)
+            hint += (
+                f": join them first, e.g. {table}.merge({name}, on={shared[0]!r}), and take "
+                f"{column!r} from the result"
+            )
+        hints.append(hint)
+    return hints
 
 
 def _position_hints(key: int, code: str, namespace: Mapping[str, Any]) -> list[str]:
@@ -181,16 +214,22 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
         named = _ENGINE_MISSING.search(first)
         if named is not None:
             missing = [named.group(1)]
+        if (listed := _NOT_IN_INDEX.search(first)) is not None:
+            missing = _QUOTED.findall(listed.group(1))
         attribute = _ATTRIBUTE_ERROR.search(first)
         frames = _frames_in(code, namespace)
         if attribute is None or attribute.group(1) in ("DataFrame", "Series", "LazyFrame"):
+            wanted = missing[-1].split(": ")[-1] if missing else ""  # 'Column not found: x'
+            if attribute is not None:
+                wanted = attribute.group(2)
             for name, value in frames:
                 line = _columns_line(name, value)
-                wanted = missing[-1].split(": ")[-1] if missing else ""  # 'Column not found: x'
                 close = difflib.get_close_matches(  # a typo, not any word ('amount', 'month')
                     wanted, _columns(value), cutoff=0.8
                 )
                 hints.append(line + (f" (did you mean {close[0]!r}?)" if close else ""))
+            if wanted:
+                hints.extend(_other_table_hints(wanted, frames, namespace))
     if first.startswith("KeyError") and (missing := _QUOTED.findall(first)):
         hints.extend(_argument_hints(missing[-1], code, namespace))
     if (match := _INTEGER_KEY.match(first)) is not None:
