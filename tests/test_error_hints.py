@@ -46,6 +46,15 @@ NS = {
         ("NameError: name 'sale' is not defined", "sale.sum()", "close to `sale`: sales"),
         ("NameError: name 'visits' is not defined", "visits", "`visits` is not defined"),
         (
+            "NameError: name 'region_jpy' is not defined",
+            "region_jpy = region_jpy * rate_of('JPY')",
+            "Hint: The code reads `region_jpy` before it assigns it: nothing called `region_jpy` "
+            "exists yet, so compute it from the data in the kernel",
+        ),
+        # a typo of a kernel name, read before the code assigns it: both facts
+        ("NameError: name 'sale' is not defined", "sale = sale.copy()", "close to `sale`: sales"),
+        ("NameError: name 'sale' is not defined", "sale = sale.copy()", "reads `sale` before"),
+        (
             "NameError: name 'plt' is not defined",
             "plt.bar([1], [2])",
             "Hint: Add `import matplotlib.pyplot as plt` at the top of the code",

@@ -204,6 +204,15 @@ def _frame_loops(code: str, namespace: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(hints))
 
 
+def _binds(code: str, name: str) -> bool:
+    """Whether ``code`` assigns ``name`` somewhere (a NameError for it then means it was read
+    first)."""
+    return any(
+        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+        for node in _nodes(code)
+    )
+
+
 def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
     """Lines to add after ``error`` (the first line of a failed run), or ''."""
     first = error.strip().splitlines()[0] if error.strip() else ""
@@ -250,21 +259,31 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
             "or group by the date column: .groupby(frame['date_column'].dt.to_period('Q'))"
         )
     if (match := _NAME_ERROR.search(first)) is not None:
+        name = match.group(1)
         candidates = [
             n
             for n in namespace
             if isinstance(n, str) and not n.startswith("_") and not is_secret_name(n)
         ]
-        close = difflib.get_close_matches(match.group(1), candidates, n=3)
-        if match.group(1) in _USUAL_IMPORTS:
-            hints.append(f"Add `{_USUAL_IMPORTS[match.group(1)]}` at the top of the code")
-        elif close:
-            hints.append(f"Defined names close to `{match.group(1)}`: {', '.join(close)}")
+        close = difflib.get_close_matches(name, candidates, n=3)
+        # ``region_jpy = region_jpy * fx_rate("JPY")``: the 1.5B wrote the result the task asks
+        # for as if it were there already, when told only of names close to it.
+        read_first = _binds(code, name)
+        if name in _USUAL_IMPORTS:
+            hints.append(f"Add `{_USUAL_IMPORTS[name]}` at the top of the code")
         else:
-            hints.append(
-                f"`{match.group(1)}` is not defined in the kernel: define it or use one "
-                "of the variables in the kernel context"
-            )
+            if read_first:
+                hints.append(
+                    f"The code reads `{name}` before it assigns it: nothing called `{name}` "
+                    "exists yet, so compute it from the data in the kernel"
+                )
+            if close:
+                hints.append(f"Defined names close to `{name}`: {', '.join(close)}")
+            if not (read_first or close):
+                hints.append(
+                    f"`{name}` is not defined in the kernel: define it or use one of the "
+                    "variables in the kernel context"
+                )
     if not hints:
         return ""
     text = "\n".join(f"Hint: {line}" for line in hints)
