@@ -18,9 +18,10 @@ from typing import Any
 from jupyter_codegen.core.formula_checks import check_loan_periods
 from jupyter_codegen.core.intent import Intent
 from jupyter_codegen.core.join_checks import check_join
-from jupyter_codegen.core.parsed import Code, parsed, stored_names
+from jupyter_codegen.core.parsed import Code, parsed
 from jupyter_codegen.core.row_labels import check_id_lookup, check_row_labels
 from jupyter_codegen.kernel.candidates import kind_of
+from jupyter_codegen.kernel.policy.nodes import stored_names
 
 # What code that draws looks like (a chart prompt's code must), and matplotlib's part of it.
 _PLOTTING = re.compile(

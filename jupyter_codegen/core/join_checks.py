@@ -17,9 +17,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jupyter_codegen.core.parsed import Code, parsed, stored_names
+from jupyter_codegen.core.parsed import Code, parsed
 from jupyter_codegen.core.patterns import Gated
 from jupyter_codegen.kernel.candidates import kind_of
+from jupyter_codegen.kernel.policy.nodes import stored_names
 
 # "keeping only the orders whose customer we know", "leave out orders whose customer we don't
 # know", "drop the rows without a match".

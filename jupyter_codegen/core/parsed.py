@@ -20,12 +20,3 @@ def parsed(code: Code) -> ast.Module | None:
         return ast.parse(code)
     except SyntaxError:
         return None
-
-
-def stored_names(tree: ast.AST) -> set[str]:
-    """Every name the code binds anywhere (an assignment's, a loop's or a ``with``'s target)."""
-    return {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }

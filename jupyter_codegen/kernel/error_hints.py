@@ -17,6 +17,7 @@ from typing import Any
 
 from jupyter_codegen.kernel.candidates import kind_of
 from jupyter_codegen.kernel.engines import columns_of
+from jupyter_codegen.kernel.policy.nodes import stored_names
 from jupyter_codegen.kernel.redact import is_secret_name, redact
 
 _QUOTED = re.compile(r"""['"]([^'"]{1,200})['"]""")
@@ -54,13 +55,20 @@ _MAX_HINT = 600
 
 
 @functools.lru_cache(maxsize=8)
-def _nodes(code: str) -> tuple[ast.AST, ...]:
-    """Every node of ``code`` (none when it does not parse): parsed once for all the hints on
-    one failure, which each read it (and never change it)."""
+def _tree(code: str) -> ast.Module | None:
+    """``code`` parsed (None when it does not parse): once for all the hints on one failure,
+    which each read it (and never change it)."""
     try:
-        return tuple(ast.walk(ast.parse(code)))
+        return ast.parse(code)
     except SyntaxError:
-        return ()
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _nodes(code: str) -> tuple[ast.AST, ...]:
+    """Every node of ``code`` (none when it does not parse)."""
+    tree = _tree(code)
+    return () if tree is None else tuple(ast.walk(tree))
 
 
 def _frames_in(code: str, namespace: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -103,6 +111,7 @@ def _other_table_hints(
     tables = [(n, v) for n, v in read.items() if kind_of(v) == "DataFrame"]
     if not tables or any(column in _columns(v) for v in read.values()):
         return []
+    table, frame = tables[0]
     hints: list[str] = []
     for name, value in namespace.items():
         if len(hints) == 2:
@@ -111,9 +120,8 @@ def _other_table_hints(
             continue
         if column not in value.columns:
             continue
-        table, columns = tables[0]
         hint = f"{column!r} is a column of `{name}`, not of `{table}`"
-        shared = [c for c in columns if c in value.columns and c != column]
+        shared = [c for c in frame.columns if c in value.columns and c != column]
         if shared:  # (with none in common, a merge would fail: the fact alone)
             hint += (
                 f": join them first, e.g. {table}.merge({name}, on={shared[0]!r}), and take "
@@ -204,15 +212,6 @@ def _frame_loops(code: str, namespace: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(hints))
 
 
-def _binds(code: str, name: str) -> bool:
-    """Whether ``code`` assigns ``name`` somewhere (a NameError for it then means it was read
-    first)."""
-    return any(
-        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
-        for node in _nodes(code)
-    )
-
-
 def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
     """Lines to add after ``error`` (the first line of a failed run), or ''."""
     first = error.strip().splitlines()[0] if error.strip() else ""
@@ -268,7 +267,8 @@ def error_hints(error: str, code: str, namespace: Mapping[str, Any]) -> str:
         close = difflib.get_close_matches(name, candidates, n=3)
         # ``region_jpy = region_jpy * fx_rate("JPY")``: the 1.5B wrote the result the task asks
         # for as if it were there already, when told only of names close to it.
-        read_first = _binds(code, name)
+        tree = _tree(code)
+        read_first = tree is not None and name in stored_names(tree)
         if name in _USUAL_IMPORTS:
             hints.append(f"Add `{_USUAL_IMPORTS[name]}` at the top of the code")
         else:

@@ -1,5 +1,5 @@
 """Small readers of AST nodes that every check uses: the dotted name of an expression, a
-string constant, an argument of a call by position or keyword."""
+string constant, an argument of a call by position or keyword, the names code binds."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ def dotted_name(node: ast.AST) -> str:
         base = dotted_name(node.func)
         return f"{base}()" if base else ""
     return ""
+
+
+def stored_names(tree: ast.AST) -> set[str]:
+    """Every name the code binds anywhere (an assignment's, a loop's or a ``with``'s target)."""
+    return {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
 
 
 def _const_str(node: ast.AST | None) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Container
 
 from jupyter_codegen.kernel.policy.aliases import _Names
 from jupyter_codegen.kernel.policy.findings import _Findings
-from jupyter_codegen.kernel.policy.nodes import dotted_name
+from jupyter_codegen.kernel.policy.nodes import dotted_name, stored_names
 from jupyter_codegen.kernel.policy.rules import (
     _DATA_BUILDERS,
     _DATA_CONSTRUCTORS,
@@ -120,9 +120,7 @@ def _bound_names(node: ast.AST) -> set[str]:
     """Every name a statement binds (assignment targets, loop variables, defs, imports)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return {(a.asname or a.name).split(".")[0] for a in node.names}
-    names = {
-        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
+    names = stored_names(node)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         names.add(node.name)
     return names
